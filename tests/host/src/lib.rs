@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Host build of the pure logic of the vfio-rs kernel modules.
+//!
+//! The files are the modules' own (`#[path]`), not copies: what `cargo test`
+//! checks here is exactly what is compiled into the `.ko` files.
+
+#![allow(dead_code)]
+
+#[path = "../../../vfio_pci_core/logic.rs"]
+pub mod logic;
+
+/// `vfio_pci/denylist.rs`.
+#[path = "../../../vfio_pci/denylist.rs"]
+pub mod vfio_pci_denylist;
+
+#[cfg(test)]
+mod denylist_tests;
+#[cfg(test)]
+mod info_tests;
+#[cfg(test)]
+mod region_tests;

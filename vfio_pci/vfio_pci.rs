@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! VFIO PCI - User Level meta-driver: the generic `vfio-pci` driver.
+//!
+//! Its id table is override-only: it matches every device but binds one only
+//! when the device's `driver_override` says `vfio-pci`, and its
+//! `vfio_pci:v*d*sv*sd*bc*sc*i*` module alias lets userspace pick it.  All
+//! VFIO behaviour is the core's (`vfio_pci_core`); this driver adds the
+//! denylist, the module parameters and SR-IOV configuration.
+
+mod denylist;
+mod params;
+
+use kernel::prelude::*;
+use vfio_pci_core::{
+    Device,
+    DriverRegistration,
+    PciDev,
+    PciId, //
+};
+
+module! {
+    type: VfioPciModule,
+    name: "vfio_pci",
+    authors: ["vfio-rs developers"],
+    description: "VFIO PCI - User Level meta-driver (Rust)",
+    license: "GPL v2",
+}
+
+vfio_pci_core::vfio_pci_id_table!(
+    VFIO_PCI_TABLE,
+    [PciId::vfio_override(PciId::ANY, PciId::ANY)]
+);
+
+/// The generic driver.
+struct VfioPci;
+
+#[vtable]
+impl vfio_pci_core::Driver for VfioPci {
+    const DRIVER_NAME: &'static CStr = c"vfio-pci";
+    const OPS_NAME: &'static CStr = c"vfio-pci";
+    const ID_TABLE: vfio_pci_core::pci_driver::IdTable = &VFIO_PCI_TABLE;
+    type Data = ();
+
+    fn probe(pdev: &PciDev) -> Result<()> {
+        let (vendor, device) = (pdev.vendor(), pdev.device());
+        if denylist::in_denylist(vendor, device) {
+            if !params::disable_denylist() {
+                dev_warn!(
+                    pdev.as_dev(),
+                    "{:04x}:{:04x} exists in vfio-pci device denylist, driver probing disallowed.\n",
+                    vendor,
+                    device
+                );
+                return Err(EINVAL);
+            }
+            dev_warn!(
+                pdev.as_dev(),
+                "device denylist disabled - allowing device {:04x}:{:04x}.\n",
+                vendor,
+                device
+            );
+        }
+        Ok(())
+    }
+
+    fn sriov_configure(dev: &Device<Self>, nr_virtfn: i32) -> Result<i32> {
+        if !params::enable_sriov() {
+            return Err(ENOENT);
+        }
+        dev.core_sriov_configure(nr_virtfn)
+    }
+}
+
+/// The module: owns the driver registration.
+struct VfioPciModule {
+    _driver: Pin<KBox<DriverRegistration<VfioPci>>>,
+}
+
+impl kernel::Module for VfioPciModule {
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        let driver = KBox::pin_init(DriverRegistration::<VfioPci>::new(module), GFP_KERNEL)?;
+        if !params::ids().is_empty() {
+            pr_warn!("ids= is not supported yet; use driver_override\n");
+        }
+        Ok(Self { _driver: driver })
+    }
+}

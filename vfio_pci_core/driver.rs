@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The contract between the core and a VFIO PCI driver.
+
+use crate::{
+    pci_driver::IdTable,
+    Device,
+    PciDev, //
+};
+use kernel::prelude::*;
+
+/// A VFIO PCI driver built on the core: the generic `vfio-pci` or a variant.
+///
+/// The implementor names itself, supplies its id table, decides in
+/// [`Driver::probe`] whether to take a device, and overrides the VFIO
+/// operations it does differently; every operation it does not override is
+/// the core's (the `core_*` methods of [`Device`], which an override may also
+/// call to extend rather than replace the core's behaviour).
+///
+/// Locking: the VFIO core serialises `open_device` and `close_device` per
+/// device set; `ioctl` may run concurrently on several threads and must
+/// take the device's own locks.
+#[vtable]
+pub trait Driver: Sized + Send + Sync + 'static {
+    /// The `struct pci_driver` name, as in `/sys/bus/pci/drivers/`.
+    const DRIVER_NAME: &'static CStr;
+
+    /// The VFIO device ops name: what the core writes into the
+    /// `driver_override` of this PF's VFs (upstream's `ops->name`).
+    const OPS_NAME: &'static CStr;
+
+    /// The id table; build it with [`crate::vfio_pci_id_table!`].
+    const ID_TABLE: IdTable;
+
+    /// The driver's own per-device state.
+    type Data: Send + Sync;
+
+    /// Decides whether to drive `pdev` (an error refuses it) and builds the
+    /// per-device state.  Runs before the core allocates anything.
+    fn probe(pdev: &PciDev) -> Result<Self::Data>;
+
+    /// First open of the device: enables it.
+    fn open_device(dev: &Device<Self>) -> Result {
+        dev.core_open()
+    }
+
+    /// Last close of the device: disables and resets it.
+    fn close_device(dev: &Device<Self>) {
+        dev.core_close()
+    }
+
+    /// A device ioctl.
+    fn ioctl(dev: &Device<Self>, cmd: u32, arg: usize) -> Result<isize> {
+        dev.core_ioctl(cmd, arg)
+    }
+
+    /// `sriov_configure`: enable `nr_virtfn` VFs (0 disables them).  Only a
+    /// driver that implements it gets SR-IOV configuration through sysfs.
+    fn sriov_configure(_dev: &Device<Self>, _nr_virtfn: i32) -> Result<i32> {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+}

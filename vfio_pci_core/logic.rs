@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Pure logic of the VFIO PCI uAPI: plain values in, plain values out.
+//!
+//! Nothing under `logic/` may use the `kernel` crate: the same files are
+//! compiled into the module and into the host test crate (`tests/host`), so
+//! that `cargo test` checks them without a kernel.
+
+// Explicit paths: the host test crate loads this file with `#[path]`, which
+// resolves child modules differently from a plain `mod logic;`.
+#[path = "logic/info.rs"]
+pub mod info;
+#[path = "logic/region.rs"]
+pub mod region;
+#[path = "logic/uapi.rs"]
+pub mod uapi;

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Copying VFIO uAPI structures from and to userspace.
+//!
+//! VFIO ioctls follow the `argsz` convention: userspace passes a structure
+//! whose first field says how large its buffer is, and the kernel copies in
+//! only the fields it knows (`minsz`) and copies back at most `argsz` bytes.
+//! These helpers copy such prefixes into zero-initialised bindgen structures.
+
+use crate::{
+    ffi,
+    logic, //
+};
+use kernel::{
+    prelude::*,
+    uaccess::UserSlice, //
+};
+
+/// A plain uAPI structure: every bit pattern is a valid value and it has no
+/// pointers, so its bytes may be copied from and to userspace.
+///
+/// # Safety
+///
+/// Implementors must be `#[repr(C)]` structures of integers (or arrays of
+/// them) only.
+pub(crate) unsafe trait Plain: Zeroable + Sized {}
+
+// SAFETY: `struct vfio_device_info` is `#[repr(C)]` and made of `u32`s only.
+unsafe impl Plain for ffi::vfio_device_info {}
+
+/// An ioctl argument: the user address passed as `arg`.
+#[derive(Clone, Copy)]
+pub(crate) struct IoctlArg(usize);
+
+impl IoctlArg {
+    /// Wraps the raw `unsigned long arg` of an ioctl.
+    pub(crate) fn new(arg: usize) -> Self {
+        Self(arg)
+    }
+
+    /// Reads the first `len` bytes of a `T` from userspace; the rest of the
+    /// value is zero.  A fault is `EFAULT`.
+    pub(crate) fn read_prefix<T: Plain>(self, len: usize) -> Result<T> {
+        let mut val = T::zeroed();
+        let len = len.min(size_of::<T>());
+        // SAFETY: `val` is a live `T` of `size_of::<T>()` bytes and `len` does not exceed
+        // that; `T: Plain` makes any bytes written into it a valid `T`.
+        let bytes = unsafe { core::slice::from_raw_parts_mut((&raw mut val).cast::<u8>(), len) };
+        UserSlice::new(UserPtr::from_addr(self.0), len)
+            .reader()
+            .read_slice(bytes)?;
+        Ok(val)
+    }
+
+    /// Writes the first `len` bytes of `val` back to userspace.
+    pub(crate) fn write_prefix<T: Plain>(self, val: &T, len: usize) -> Result {
+        let len = len.min(size_of::<T>());
+        // SAFETY: `val` is a live `T` of at least `len` bytes; `T: Plain` has no padding
+        // that could leak kernel memory beyond what `zeroed()` initialised.
+        let bytes = unsafe { core::slice::from_raw_parts((&raw const *val).cast::<u8>(), len) };
+        UserSlice::new(UserPtr::from_addr(self.0), len)
+            .writer()
+            .write_slice(bytes)
+    }
+}
+
+// The pure logic's copies of uAPI constants must equal the kernel header's.
+const _: () = {
+    use logic::uapi as l;
+    assert!(l::VFIO_DEVICE_FLAGS_PCI == ffi::VFIO_DEVICE_FLAGS_PCI);
+    assert!(l::VFIO_DEVICE_FLAGS_RESET == ffi::VFIO_DEVICE_FLAGS_RESET);
+    assert!(l::VFIO_DEVICE_FLAGS_CAPS == ffi::VFIO_DEVICE_FLAGS_CAPS);
+    assert!(l::VFIO_PCI_NUM_REGIONS == ffi::VFIO_PCI_NUM_REGIONS);
+    assert!(l::VFIO_PCI_NUM_IRQS == ffi::VFIO_PCI_NUM_IRQS);
+    assert!(l::VFIO_PCI_CONFIG_REGION_INDEX == ffi::VFIO_PCI_CONFIG_REGION_INDEX);
+    assert!(l::VFIO_PCI_REQ_IRQ_INDEX == ffi::VFIO_PCI_REQ_IRQ_INDEX);
+    assert!(l::VFIO_DEVICE_INFO_SIZE as usize == size_of::<ffi::vfio_device_info>());
+    assert!(
+        l::VFIO_DEVICE_INFO_MINSZ as usize
+            == core::mem::offset_of!(ffi::vfio_device_info, num_irqs) + size_of::<u32>()
+    );
+    assert!(logic::region::VFIO_PCI_OFFSET_SHIFT == ffi::VFIO_PCI_OFFSET_SHIFT);
+};

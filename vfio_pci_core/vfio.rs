@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The one place that touches the VFIO C core's `struct vfio_device`.
+//!
+//! `vfio.ko` allocates the `struct vfio_device` (`_vfio_alloc_device()`) and
+//! refcounts it through its embedded `struct device`; we append one pointer
+//! to it, to the pinned [`Device`] that holds all our state.  The [`Device`]
+//! is created before the VFIO device is registered and dropped by the
+//! `release` callback, when the last reference to the VFIO device goes, so
+//! every callback of the ops table below finds it alive.
+//!
+//! Lifetime of a device: probe allocates and registers (group node and
+//! cdev appear); remove unregisters, which first waits until userspace has
+//! closed every fd of the device, then drops the probe's reference.
+
+use crate::{
+    ffi,
+    Device,
+    Driver,
+    PciDev, //
+};
+use core::marker::PhantomData;
+use kernel::{
+    bindings,
+    error::{
+        from_result,
+        to_result, //
+    },
+    prelude::*, //
+};
+
+/// What `_vfio_alloc_device()` allocates for us.
+///
+/// # Invariants
+///
+/// Once `probe` has set it, `core` points to a `Device<T>` owned by this
+/// allocation (a leaked `Pin<KBox<Device<T>>>`), freed only by `release`.
+#[repr(C)]
+struct RawCore {
+    /// Must be first: `vfio_alloc_device()` requires `vdev` at offset 0.
+    vdev: ffi::vfio_device,
+    core: *const c_void,
+}
+
+/// The C ops table of driver `T`, with trampolines into [`Driver`].
+struct Ops<T: Driver>(PhantomData<T>);
+
+impl<T: Driver> Ops<T> {
+    #[expect(clippy::disallowed_methods, reason = "a const context needs CStr::as_ptr")]
+    const VTABLE: ffi::vfio_device_ops = ffi::vfio_device_ops {
+        name: T::OPS_NAME.as_ptr().cast_mut().cast(),
+        init: None,
+        release: Some(Self::release),
+        bind_iommufd: Some(ffi::vfio_iommufd_physical_bind),
+        unbind_iommufd: Some(ffi::vfio_iommufd_physical_unbind),
+        attach_ioas: Some(ffi::vfio_iommufd_physical_attach_ioas),
+        detach_ioas: Some(ffi::vfio_iommufd_physical_detach_ioas),
+        pasid_attach_ioas: Some(ffi::vfio_iommufd_physical_pasid_attach_ioas),
+        pasid_detach_ioas: Some(ffi::vfio_iommufd_physical_pasid_detach_ioas),
+        open_device: Some(Self::open_device),
+        close_device: Some(Self::close_device),
+        read: None,
+        write: None,
+        ioctl: Some(Self::ioctl),
+        get_region_info_caps: None,
+        mmap: None,
+        request: Some(Self::request),
+        match_: None,
+        match_token_uuid: None,
+        dma_unmap: None,
+        device_feature: None,
+    };
+
+    /// Returns our state behind a VFIO device of this ops table.
+    ///
+    /// # Safety
+    ///
+    /// `vdev` must be a VFIO device allocated by [`probe`] with this ops
+    /// table whose `release` has not run yet.
+    unsafe fn device<'a>(vdev: *mut ffi::vfio_device) -> &'a Device<T> {
+        // SAFETY: `vdev` is at offset 0 of a `RawCore` (see `probe`), whose `core` was set
+        // before the device was registered and stays valid until `release`.
+        unsafe { &*(*vdev.cast::<RawCore>()).core.cast::<Device<T>>() }
+    }
+
+    extern "C" fn release(vdev: *mut ffi::vfio_device) {
+        // SAFETY: The VFIO core calls `release` once, when the last reference to a
+        // device allocated by `probe` goes; `vdev` is at offset 0 of a `RawCore`.
+        let raw = unsafe { &mut *vdev.cast::<RawCore>() };
+        if !raw.core.is_null() {
+            // SAFETY: By the type invariant `core` is a leaked `Pin<KBox<Device<T>>>`,
+            // dropped exactly once, here.
+            drop(unsafe { Pin::new_unchecked(KBox::from_raw(raw.core.cast_mut().cast::<Device<T>>())) });
+            raw.core = core::ptr::null();
+        }
+    }
+
+    extern "C" fn open_device(vdev: *mut ffi::vfio_device) -> c_int {
+        // SAFETY: The VFIO core calls ops only on a live, registered device.
+        let dev = unsafe { Self::device(vdev) };
+        from_result(|| T::open_device(dev).map(|()| 0))
+    }
+
+    extern "C" fn close_device(vdev: *mut ffi::vfio_device) {
+        // SAFETY: The VFIO core calls ops only on a live, registered device.
+        let dev = unsafe { Self::device(vdev) };
+        T::close_device(dev)
+    }
+
+    extern "C" fn ioctl(vdev: *mut ffi::vfio_device, cmd: c_uint, arg: c_ulong) -> c_long {
+        // SAFETY: The VFIO core calls ops only on a live device with an open fd.
+        let dev = unsafe { Self::device(vdev) };
+        // CAST: `unsigned long` and `usize` have the same width in the kernel.
+        match T::ioctl(dev, cmd, arg as usize) {
+            // `long` is `isize` in the kernel.
+            Ok(v) => v,
+            // CAST: a negative errno, sign-extended.
+            Err(e) => e.to_errno() as c_long,
+        }
+    }
+
+    extern "C" fn request(vdev: *mut ffi::vfio_device, count: c_uint) {
+        // SAFETY: The VFIO core calls ops only on a live, registered device.
+        let dev = unsafe { Self::device(vdev) };
+        dev.core_request(count)
+    }
+}
+
+/// Allocates the VFIO device of `pdev`, lets `T` set up its state, and
+/// registers it (the group node and `/dev/vfio/devices/vfioN` appear).
+pub(crate) fn probe<T: Driver>(pdev: PciDev) -> Result {
+    let data = T::probe(&pdev)?;
+    if !pdev.is_normal_header() {
+        return Err(EINVAL);
+    }
+    // Binding a PF whose VFs are enabled would let another driver's VFs
+    // share our reset domain (upstream refuses the same).
+    if pdev.num_vf() > 0 {
+        dev_warn!(pdev.as_dev(), "Cannot bind to PF with SR-IOV enabled\n");
+        return Err(EBUSY);
+    }
+    let raw_pdev = pdev.as_raw();
+    let dev_set_key = pdev.dev_set_key();
+    let core = KBox::pin_init(Device::<T>::new(pdev, data), GFP_KERNEL)?;
+
+    // SAFETY: `raw_pdev` is a live device (held by `core`); `RawCore` starts with the
+    // `struct vfio_device`; the ops table is a `'static` constant.
+    let vdev = unsafe {
+        ffi::_vfio_alloc_device(
+            size_of::<RawCore>(),
+            &raw mut (*raw_pdev).dev,
+            &Ops::<T>::VTABLE,
+        )
+    };
+    let vdev = kernel::error::from_err_ptr(vdev)?;
+    // INVARIANT: `core` is leaked into the allocation, which owns it from now on: any
+    // `vfio_put_device()` below runs `release`, which frees it.
+    // SAFETY: `vdev` is the start of a fresh, zeroed `RawCore`-sized allocation.
+    unsafe {
+        (*vdev.cast::<RawCore>()).core = KBox::into_raw(Pin::into_inner_unchecked(core))
+            .cast_const()
+            .cast()
+    };
+
+    // SAFETY: `vdev` is a live, unregistered VFIO device; the set key is a slot or bus
+    // pointer that outlives the device, or the device itself.
+    let ret = unsafe { ffi::vfio_assign_device_set(vdev, dev_set_key.unwrap_or(vdev.cast())) };
+    if let Err(e) = to_result(ret) {
+        // SAFETY: Drops the allocation's only reference; `release` frees `core`.
+        unsafe { ffi::vfio_rs_put_device(vdev) };
+        return Err(e);
+    }
+
+    // SAFETY: `raw_pdev` is bound to this driver during probe; drvdata is ours.
+    unsafe { bindings::dev_set_drvdata(&raw mut (*raw_pdev).dev, vdev.cast()) };
+    // SAFETY: `vdev` is fully initialised; its ops may run from now on and find `core`.
+    if let Err(e) = to_result(unsafe { ffi::vfio_register_group_dev(vdev) }) {
+        // SAFETY: As above; registration failed, so no callback can still run.
+        unsafe {
+            bindings::dev_set_drvdata(&raw mut (*raw_pdev).dev, core::ptr::null_mut());
+            ffi::vfio_rs_put_device(vdev);
+        }
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// Unregisters the VFIO device of `pdev` and drops the probe's reference.
+///
+/// Unregistering asks userspace to release the device (the REQ interrupt)
+/// and waits until every fd of it is closed.
+///
+/// # Safety
+///
+/// `pdev` must be a device whose [`probe`] with the same `T` succeeded and
+/// that has not been removed since.
+pub(crate) unsafe fn remove<T: Driver>(pdev: *mut bindings::pci_dev) {
+    // SAFETY: `probe` stored the VFIO device in drvdata.
+    let vdev = unsafe { bindings::dev_get_drvdata(&raw const (*pdev).dev) }.cast::<ffi::vfio_device>();
+    // SAFETY: `vdev` is registered (caller's guarantee); this waits for its users.
+    unsafe { ffi::vfio_unregister_group_dev(vdev) };
+    // SAFETY: No callback can start any more; drop drvdata and the probe's reference,
+    // which frees the device and runs `release` once the last user is gone.
+    unsafe {
+        bindings::dev_set_drvdata(&raw mut (*pdev).dev, core::ptr::null_mut());
+        ffi::vfio_rs_put_device(vdev);
+    }
+}
+
+/// Runs `f` on the [`Device`] bound to `pdev`.
+///
+/// # Safety
+///
+/// `pdev` must be bound to driver `T` (its [`probe`] succeeded and it is not
+/// removed while `f` runs, e.g. because the device lock is held).
+pub(crate) unsafe fn with_device<T: Driver, R>(
+    pdev: *mut bindings::pci_dev,
+    f: impl FnOnce(&Device<T>) -> R,
+) -> R {
+    // SAFETY: `probe` stored the VFIO device in drvdata; the caller keeps it bound.
+    let vdev = unsafe { bindings::dev_get_drvdata(&raw const (*pdev).dev) }.cast::<ffi::vfio_device>();
+    // SAFETY: `vdev` is registered with `Ops<T>` and alive (caller's guarantee).
+    f(unsafe { Ops::<T>::device(vdev) })
+}
+

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! VFIO PCI core device library.
+//!
+//! Implements the VFIO device uAPI for a PCI device on top of the VFIO C core
+//! (`vfio.ko`) and exports it as a Rust API: a VFIO PCI driver (the generic
+//! `vfio-pci` in `vfio_pci.ko`, or a variant driver such as
+//! `mlx5_vfio_pci.ko`) implements [`Driver`], overrides the operations it
+//! does differently and inherits the core's behaviour for the rest, and
+//! registers itself with a [`DriverRegistration`].
+//!
+//! This crate is the only one that touches raw bindings: [`vfio`] wraps
+//! `struct vfio_device`, [`pci_driver`] builds the `struct pci_driver`,
+//! `pci` and `uapi` wrap the PCI and user-copy calls.  Everything above them
+//! is safe Rust.
+
+mod device;
+mod driver;
+mod ffi;
+mod info;
+pub mod logic;
+mod pci;
+pub mod pci_driver;
+mod uapi;
+pub mod vfio;
+
+pub use device::Device;
+pub use pci::PciDev;
+pub use driver::Driver;
+pub use pci_driver::{
+    DriverRegistration,
+    PciId, //
+};
+
+use kernel::prelude::*;
+
+module! {
+    type: VfioPciCore,
+    name: "vfio_pci_core",
+    authors: ["vfio-rs developers"],
+    description: "VFIO PCI core device library (Rust)",
+    license: "GPL v2",
+}
+
+/// The module: a library, with no state of its own yet.
+struct VfioPciCore;
+
+impl kernel::Module for VfioPciCore {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        Ok(VfioPciCore)
+    }
+}
