@@ -41,7 +41,7 @@ CLIPPY_DRIVER ?= $(or $(wildcard $(rustc_dir)clippy-driver),clippy-driver)
 KMAKE = $(MAKE) -C $(KDIR) M=$(TOP) RUSTC=$(RUSTC) BINDGEN=$(BINDGEN) \
 	HOSTRUSTC=$(RUSTC) RUSTFMT=$(RUSTFMT) CLIPPY_DRIVER=$(CLIPPY_DRIVER)
 
-RS_SOURCES = $(shell cd $(TOP) && git ls-files '*.rs' 2>/dev/null || find . -name '*.rs' -not -path './target/*')
+RS_SOURCES = $(shell cd $(TOP) && git ls-files --cached --others --exclude-standard '*.rs' 2>/dev/null || find . -name '*.rs' -not -path './target/*')
 
 .PHONY: all modules modules_install uninstall clean fmt fmtcheck clippy hosttest check preflight test
 
@@ -70,7 +70,7 @@ uninstall:
 clean:
 	-test -d $(KDIR) && $(KMAKE) clean
 	rm -f */bindings_generated.rs */exports_generated.h */*.rmeta
-	rm -rf target tests/host/target
+	rm -rf target tests/host/target .clippy-build
 
 # The kernel's .rustfmt.toml: edition 2021, Unix newlines, nothing else.
 RUSTFMT_FLAGS := --edition 2021 --config newline_style=Unix
@@ -81,9 +81,14 @@ fmt:
 fmtcheck:
 	cd $(TOP) && $(RUSTFMT) $(RUSTFMT_FLAGS) --check $(RS_SOURCES)
 
+# Lints build a copy of the tree, so the real objects are never clippy's.
+CLIPPY_DIR ?= $(TOP)/.clippy-build
 clippy: preflight
-	$(KMAKE) CLIPPY=1 W=e modules
-	$(KMAKE) clean >/dev/null
+	rm -rf $(CLIPPY_DIR) && mkdir -p $(CLIPPY_DIR)
+	cd $(TOP) && cp -r Kbuild include scripts vfio_pci_core vfio_pci mlx5_vfio_pci $(CLIPPY_DIR)/
+	$(MAKE) -C $(KDIR) M=$(CLIPPY_DIR) RUSTC=$(RUSTC) BINDGEN=$(BINDGEN) \
+		HOSTRUSTC=$(RUSTC) CLIPPY_DRIVER=$(CLIPPY_DRIVER) CLIPPY=1 W=e modules
+	rm -rf $(CLIPPY_DIR)
 
 hosttest:
 	cd $(TOP)/tests/host && cargo test --quiet

@@ -11,6 +11,7 @@
 #include <linux/eventfd.h>
 #include <linux/iommufd.h>
 #include <linux/irqbypass.h>
+#include <linux/msi.h>
 #include <linux/pci.h>
 #include <linux/pm_runtime.h>
 #include <linux/vfio.h>

@@ -6,10 +6,23 @@
 #ifndef VFIO_RS_HELPERS_H
 #define VFIO_RS_HELPERS_H
 
+#include <linux/types.h>
+
 struct vfio_device;
 struct eventfd_ctx;
+struct vm_area_struct;
+struct address_space;
 
 void vfio_rs_put_device(struct vfio_device *vdev);
+struct address_space *vfio_rs_device_mapping(struct vfio_device *vdev);
 void vfio_rs_eventfd_signal(struct eventfd_ctx *ctx);
+u64 vfio_rs_ioread64(const void __iomem *addr);
+void vfio_rs_iowrite64(u64 val, void __iomem *addr);
+void vfio_rs_vma_set_io_pfnmap(struct vm_area_struct *vma);
+struct pci_dev;
+struct device;
+struct pci_dev *vfio_rs_pci_physfn(struct pci_dev *pdev);
+struct pci_dev *vfio_rs_to_pci_dev(struct device *dev);
+int vfio_rs_set_driver_override(struct device *dev, const char *name);
 
 #endif

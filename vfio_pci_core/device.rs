@@ -1,29 +1,77 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The per-device state of the core and its default operations.
+//! The per-device state of the core, its life cycle (open, close) and the
+//! ioctl dispatcher.
 
 use crate::{
     ffi,
+    intrs::IrqState,
+    iomem::BarMap,
+    logic::feature,
+    pci::PCI_STD_NUM_BARS,
+    rwsem::RwSem,
+    sriov::Sriov,
     uapi::IoctlArg,
+    vfio::VfioDev,
     Driver,
     PciDev, //
 };
 use kernel::{
+    bindings,
     new_mutex,
     prelude::*,
+    static_lock_class,
     sync::Mutex, //
 };
 
-/// State that exists while the device is open (between the first open and
-/// the last close), guarded by [`Device`]'s `open` lock.
+/// Geometry of the MSI-X table, from the MSI-X capability.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct MsixTable {
+    /// BAR holding the table.
+    pub(crate) bar: u32,
+    /// Offset of the table in that BAR.
+    pub(crate) offset: u64,
+    /// Size of the table in bytes (16 per entry).
+    pub(crate) size: u64,
+}
+
+/// State that exists while the device is open (first open to last close).
 #[derive(Default)]
-struct OpenState {
-    /// The device was enabled by `core_open`.
-    enabled: bool,
-    /// A function reset worked at open time, so `VFIO_DEVICE_RESET` is offered.
-    reset_works: bool,
-    /// Count of REQ notifications sent while no eventfd was registered.
-    req_count: u32,
+pub(crate) struct OpenState {
+    /// `core_open` enabled the device.
+    pub(crate) enabled: bool,
+    /// A function reset worked at open time (`VFIO_DEVICE_FLAGS_RESET`).
+    pub(crate) reset_works: bool,
+    /// Where the MSI-X table is, if the device has one.
+    pub(crate) msix: Option<MsixTable>,
+    /// BARs that userspace may mmap.
+    pub(crate) bar_mmap_supported: [bool; PCI_STD_NUM_BARS],
+}
+
+/// What upstream's `memory_lock` protects: whether MMIO may be accessed and
+/// the BAR mappings used for it.
+#[derive(Default)]
+pub(crate) struct MemoryState {
+    /// The COMMAND register's memory-enable bit as userspace set it.
+    pub(crate) cmd_memory: bool,
+    /// BARs mapped at open, for reads and writes through the fd.
+    pub(crate) bars: [Option<BarMap>; PCI_STD_NUM_BARS],
+}
+
+/// `memory_lock` held for writing with memory decode forced on; restores
+/// the COMMAND register on drop.
+pub(crate) struct MemoryEnableGuard<'a> {
+    _mem: crate::rwsem::WriteGuard<'a, MemoryState>,
+    pdev: &'a PciDev,
+    cmd: u16,
+}
+
+impl Drop for MemoryEnableGuard<'_> {
+    fn drop(&mut self) {
+        let _ = self
+            .pdev
+            .write_config_word(bindings::PCI_COMMAND as u16, self.cmd);
+    }
 }
 
 /// A VFIO PCI device driven by driver `T`: the core's state plus the
@@ -32,20 +80,37 @@ struct OpenState {
 /// Owned by the VFIO device that `vfio.ko` allocated for it; lives from
 /// probe until the last reference to that VFIO device is dropped.
 ///
-/// Lock order: `open` is the only lock so far.
+/// Lock order (outermost first): the VFIO core's `dev_set` lock (held
+/// around open and close), `open`, `irqs` (upstream's `igate`), `memory`
+/// (upstream's `memory_lock`).  `memory` is never held across a user copy.
 #[pin_data]
 pub struct Device<T: Driver> {
-    pdev: PciDev,
+    pub(crate) pdev: PciDev,
+    pub(crate) vdev: VfioDev,
+    pub(crate) sriov: Sriov,
     #[pin]
-    open: Mutex<OpenState>,
+    pub(crate) open: Mutex<OpenState>,
+    #[pin]
+    pub(crate) irqs: Mutex<IrqState>,
+    #[pin]
+    pub(crate) memory: RwSem<MemoryState>,
     data: T::Data,
 }
 
 impl<T: Driver> Device<T> {
-    pub(crate) fn new(pdev: PciDev, data: T::Data) -> impl PinInit<Self, Error> {
+    pub(crate) fn new(
+        pdev: PciDev,
+        vdev: VfioDev,
+        sriov: Sriov,
+        data: T::Data,
+    ) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
             pdev,
+            vdev,
+            sriov,
             open <- new_mutex!(OpenState::default()),
+            irqs <- new_mutex!(IrqState::default()),
+            memory <- RwSem::new(MemoryState::default(), c"vfio_pci_core:memory_lock", static_lock_class!()),
             data,
         })
     }
@@ -65,9 +130,14 @@ impl<T: Driver> Device<T> {
         self.open.lock().reset_works
     }
 
-    /// The core's first-open: enables the device, probes whether a function
-    /// reset works (resetting it into a clean state), and saves its config
-    /// state for the last close to restore.
+    /// Upstream's `__vfio_pci_memory_enabled()`: MMIO may be accessed.
+    pub(crate) fn memory_enabled(&self, mem: &MemoryState) -> bool {
+        !self.pdev.in_d3() && (self.pdev.no_command_memory() || mem.cmd_memory)
+    }
+
+    /// The core's first-open: enables the device, resets it if it can,
+    /// saves its config state for the last close, finds the MSI-X table
+    /// and maps the BARs.
     pub fn core_open(&self) -> Result {
         let pdev = &self.pdev;
         let mut st = self.open.lock();
@@ -86,26 +156,84 @@ impl<T: Driver> Device<T> {
             pdev.disable();
             return Err(e);
         }
+        st.msix = self.msix_table();
+        let mut mem = self.memory.write();
+        for bar in 0..PCI_STD_NUM_BARS {
+            // CAST: `bar < 6`.
+            let idx = bar as u32;
+            let flags = pdev.resource_flags(idx);
+            let len = pdev.resource_len(idx);
+            if len == 0
+                || flags & u64::from(bindings::IORESOURCE_MEM | bindings::IORESOURCE_IO) == 0
+            {
+                continue;
+            }
+            // A BAR whose resource someone else holds stays unmapped; reads
+            // and writes of it fail, as upstream's lazy mapping would.
+            mem.bars[bar] = BarMap::new(pdev, idx).ok();
+            st.bar_mmap_supported[bar] = mem.bars[bar].is_some()
+                && flags & u64::from(bindings::IORESOURCE_MEM) != 0
+                // CAST: `usize` is 64-bit here.
+                && len >= bindings::PAGE_SIZE as u64;
+        }
+        let cmd = pdev.read_config_word(bindings::PCI_COMMAND as u16);
+        mem.cmd_memory = cmd & bindings::PCI_COMMAND_MEMORY as u16 != 0;
         st.enabled = true;
         Ok(())
     }
 
-    /// The core's last-close: stops DMA, resets the device if it can,
-    /// restores the config state saved at open and disables it.
+    fn msix_table(&self) -> Option<MsixTable> {
+        let cap = u16::from(self.pdev.msix_cap());
+        if cap == 0 {
+            return None;
+        }
+        let flags = self
+            .pdev
+            .read_config_word(cap + bindings::PCI_MSIX_FLAGS as u16);
+        let table = self
+            .pdev
+            .read_config_dword(cap + bindings::PCI_MSIX_TABLE as u16);
+        let entries = u64::from(flags & bindings::PCI_MSIX_FLAGS_QSIZE as u16) + 1;
+        Some(MsixTable {
+            bar: table & bindings::PCI_MSIX_TABLE_BIR,
+            offset: u64::from(table & bindings::PCI_MSIX_TABLE_OFFSET),
+            size: entries * u64::from(bindings::PCI_MSIX_ENTRY_SIZE),
+        })
+    }
+
+    /// The core's last-close: tears down interrupts, stops DMA, unmaps the
+    /// BARs, resets the device if it can, restores the config state saved
+    /// at open and disables it.
     pub fn core_close(&self) {
         let pdev = &self.pdev;
         let mut st = self.open.lock();
         if !st.enabled {
             return;
         }
+        // Stop the device from further DMA.
         pdev.clear_master();
+        self.irqs_disable_all();
+        {
+            let mut mem = self.memory.write();
+            for bar in mem.bars.iter_mut() {
+                if let Some(map) = bar.take() {
+                    map.unmap(pdev);
+                }
+            }
+            mem.cmd_memory = false;
+        }
+        // Disable INTx and MSI, presumably to avoid spurious interrupts
+        // during reset (upstream does the same).
+        let _ = pdev.write_config_word(
+            bindings::PCI_COMMAND as u16,
+            bindings::PCI_COMMAND_INTX_DISABLE as u16,
+        );
         if st.reset_works {
             let _ = pdev.try_reset_function();
         }
         pdev.restore_state();
         pdev.disable();
-        st.enabled = false;
-        st.req_count = 0;
+        *st = OpenState::default();
     }
 
     /// The core's ioctl dispatcher.
@@ -113,34 +241,95 @@ impl<T: Driver> Device<T> {
         let arg = IoctlArg::new(arg);
         match cmd {
             ffi::VFIO_RS_VFIO_DEVICE_GET_INFO => self.ioctl_get_info(arg),
+            ffi::VFIO_RS_VFIO_DEVICE_GET_IRQ_INFO => self.ioctl_get_irq_info(arg),
+            ffi::VFIO_RS_VFIO_DEVICE_SET_IRQS => self.ioctl_set_irqs(arg),
+            ffi::VFIO_RS_VFIO_DEVICE_RESET => self.ioctl_reset(),
             _ => Err(ENOTTY),
         }
     }
 
+    /// The core's `VFIO_DEVICE_FEATURE` (the VFIO core has checked `argsz`
+    /// against the header and passes what follows it).
+    pub fn core_device_feature(&self, flags: u32, arg: usize, argsz: usize) -> Result<isize> {
+        match flags & ffi::VFIO_DEVICE_FEATURE_MASK {
+            ffi::VFIO_DEVICE_FEATURE_PCI_VF_TOKEN => self.feature_vf_token(flags, arg, argsz),
+            _ => Err(ENOTTY),
+        }
+    }
+
+    /// `VFIO_DEVICE_FEATURE_PCI_VF_TOKEN`: SET only, so the token of a
+    /// previous user can never be read back.
+    fn feature_vf_token(&self, flags: u32, arg: usize, argsz: usize) -> Result<isize> {
+        if !self.sriov.has_token() {
+            return Err(ENOTTY);
+        }
+        let mut uuid = [0u8; 16];
+        match feature::check_feature(flags, argsz, feature::VFIO_DEVICE_FEATURE_SET, uuid.len()) {
+            Err(feature::Invalid) => return Err(EINVAL),
+            Ok(feature::Check::Probed) => return Ok(0),
+            Ok(feature::Check::Execute) => {}
+        }
+        IoctlArg::new(arg).read_bytes(&mut uuid)?;
+        self.sriov.set_token(uuid)?;
+        Ok(0)
+    }
+
     /// The VFIO core asks userspace to release the device (unbind while
-    /// open).  Without a registered REQ eventfd all we can do is say so,
+    /// open): signal the REQ eventfd, or say that nobody listens,
     /// rate-limited like upstream.
     pub fn core_request(&self, count: u32) {
-        let mut st = self.open.lock();
-        st.req_count = st.req_count.wrapping_add(1);
-        if count == 0 || count % 10 == 0 {
+        if self.irqs.lock().signal_req() {
+            return;
+        }
+        if count % 10 == 0 {
             dev_notice!(
                 self.pdev.as_dev(),
                 "No device request channel registered, blocked until released by user\n"
             );
         }
     }
-}
 
-impl<T: Driver> Device<T> {
     /// The core's `sriov_configure`: enables `nr_virtfn` VFs on this PF, or
-    /// disables them all for 0.  Returns the number of VFs enabled.
+    /// disables them all for 0.  Returns the number of VFs enabled.  VFs
+    /// can be enabled once; disable them before enabling another number.
     pub fn core_sriov_configure(&self, nr_virtfn: i32) -> Result<i32> {
-        if nr_virtfn == 0 {
-            self.pdev.disable_sriov();
-            return Ok(0);
+        self.sriov.configure(&self.pdev, nr_virtfn)
+    }
+
+    /// `VFIO_DEVICE_RESET`: a function reset with MMIO access revoked
+    /// (mmaps zapped, `memory_lock` held for writing) meanwhile.
+    fn ioctl_reset(&self) -> Result<isize> {
+        if !self.reset_works() {
+            return Err(EINVAL);
         }
-        self.pdev.enable_sriov(nr_virtfn)?;
-        Ok(nr_virtfn)
+        let _mem = self.zap_and_lock_memory();
+        self.pdev.try_reset_function()?;
+        Ok(0)
+    }
+
+    /// Takes `memory_lock` for writing and turns memory decode on until the
+    /// guard drops (upstream's `vfio_pci_memory_lock_and_enable()`): MSI-X
+    /// table writes need it even when userspace turned decode off.
+    pub(crate) fn memory_lock_and_enable(&self) -> MemoryEnableGuard<'_> {
+        let mem = self.memory.write();
+        let cmd_reg = bindings::PCI_COMMAND as u16;
+        let cmd = self.pdev.read_config_word(cmd_reg);
+        let mem_bit = bindings::PCI_COMMAND_MEMORY as u16;
+        if cmd & mem_bit == 0 {
+            let _ = self.pdev.write_config_word(cmd_reg, cmd | mem_bit);
+        }
+        MemoryEnableGuard {
+            _mem: mem,
+            pdev: &self.pdev,
+            cmd,
+        }
+    }
+
+    /// Revokes userspace's BAR mappings and holds `memory_lock` for writing,
+    /// so none can fault back in until the guard drops.
+    pub(crate) fn zap_and_lock_memory(&self) -> crate::rwsem::WriteGuard<'_, MemoryState> {
+        let mem = self.memory.write();
+        self.vdev.zap_bars();
+        mem
     }
 }

@@ -3,7 +3,13 @@
 //! The contract between the core and a VFIO PCI driver.
 
 use crate::{
+    mm::Vma,
     pci_driver::IdTable,
+    regions::RegionInfo,
+    vfio::{
+        InfoCaps,
+        UserIo, //
+    },
     Device,
     PciDev, //
 };
@@ -52,6 +58,32 @@ pub trait Driver: Sized + Send + Sync + 'static {
     /// A device ioctl.
     fn ioctl(dev: &Device<Self>, cmd: u32, arg: usize) -> Result<isize> {
         dev.core_ioctl(cmd, arg)
+    }
+
+    /// A read through the device fd; returns the bytes read.
+    fn read(dev: &Device<Self>, io: UserIo) -> Result<usize> {
+        dev.core_read(io)
+    }
+
+    /// A write through the device fd; returns the bytes written.
+    fn write(dev: &Device<Self>, io: UserIo) -> Result<usize> {
+        dev.core_write(io)
+    }
+
+    /// `VFIO_DEVICE_GET_REGION_INFO` for region `index` (the VFIO core
+    /// copies the structure and the capability chain).
+    fn region_info(dev: &Device<Self>, index: u32, caps: &mut InfoCaps<'_>) -> Result<RegionInfo> {
+        dev.core_region_info(index, caps)
+    }
+
+    /// `mmap` of the device fd.
+    fn mmap(dev: &Device<Self>, vma: &Vma) -> Result {
+        dev.core_mmap(vma)
+    }
+
+    /// `VFIO_DEVICE_FEATURE` (`arg` points after the feature header).
+    fn device_feature(dev: &Device<Self>, flags: u32, arg: usize, argsz: usize) -> Result<isize> {
+        dev.core_device_feature(flags, arg, argsz)
     }
 
     /// `sriov_configure`: enable `nr_virtfn` VFs (0 disables them).  Only a

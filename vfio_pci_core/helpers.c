@@ -6,6 +6,10 @@
  */
 #include <linux/eventfd.h>
 #include <linux/export.h>
+#include <linux/fs.h>
+#include <linux/io-64-nonatomic-lo-hi.h>
+#include <linux/mm.h>
+#include <linux/pci.h>
 #include <linux/vfio.h>
 
 #include "vfio_rs_helpers.h"
@@ -21,3 +25,54 @@ void vfio_rs_eventfd_signal(struct eventfd_ctx *ctx)
 	eventfd_signal(ctx);
 }
 EXPORT_SYMBOL_GPL(vfio_rs_eventfd_signal);
+
+/* The address space of the device fds, where BAR mmaps live (for zapping). */
+struct address_space *vfio_rs_device_mapping(struct vfio_device *vdev)
+{
+	return vdev->inode->i_mapping;
+}
+EXPORT_SYMBOL_GPL(vfio_rs_device_mapping);
+
+/* A 64-bit access as upstream makes it: one access on MMIO, lo/hi on PIO. */
+u64 vfio_rs_ioread64(const void __iomem *addr)
+{
+	return ioread64(addr);
+}
+EXPORT_SYMBOL_GPL(vfio_rs_ioread64);
+
+void vfio_rs_iowrite64(u64 val, void __iomem *addr)
+{
+	iowrite64(val, addr);
+}
+EXPORT_SYMBOL_GPL(vfio_rs_iowrite64);
+
+/*
+ * The flags and page protection of a BAR mmap, the same as
+ * io_remap_pfn_range() would set (see vfio_pci_core_mmap() upstream).
+ */
+void vfio_rs_vma_set_io_pfnmap(struct vm_area_struct *vma)
+{
+	vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
+	vma->vm_page_prot = pgprot_decrypted(vma->vm_page_prot);
+	vm_flags_set(vma, VM_ALLOW_ANY_UNCACHED | VM_IO | VM_PFNMAP |
+			  VM_DONTEXPAND | VM_DONTDUMP);
+}
+EXPORT_SYMBOL_GPL(vfio_rs_vma_set_io_pfnmap);
+
+struct pci_dev *vfio_rs_pci_physfn(struct pci_dev *pdev)
+{
+	return pci_physfn(pdev);
+}
+EXPORT_SYMBOL_GPL(vfio_rs_pci_physfn);
+
+struct pci_dev *vfio_rs_to_pci_dev(struct device *dev)
+{
+	return to_pci_dev(dev);
+}
+EXPORT_SYMBOL_GPL(vfio_rs_to_pci_dev);
+
+int vfio_rs_set_driver_override(struct device *dev, const char *name)
+{
+	return device_set_driver_override(dev, name);
+}
+EXPORT_SYMBOL_GPL(vfio_rs_set_driver_override);

@@ -23,8 +23,8 @@ impl<T: Driver> Device<T> {
             extra_regions: 0,
             caps_size: 0,
         };
-        let reply = info::get_info(info::Request { argsz: uinfo.argsz }, facts)
-            .map_err(|_| EINVAL)?;
+        let reply =
+            info::get_info(info::Request { argsz: uinfo.argsz }, facts).map_err(|_| EINVAL)?;
         uinfo.argsz = reply.argsz;
         uinfo.flags = reply.flags;
         uinfo.num_regions = reply.num_regions;

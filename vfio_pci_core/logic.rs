@@ -8,9 +8,17 @@
 
 // Explicit paths: the host test crate loads this file with `#[path]`, which
 // resolves child modules differently from a plain `mod logic;`.
+#[path = "logic/feature.rs"]
+pub mod feature;
 #[path = "logic/info.rs"]
 pub mod info;
+#[path = "logic/irqs.rs"]
+pub mod irqs;
+#[path = "logic/rdwr.rs"]
+pub mod rdwr;
 #[path = "logic/region.rs"]
 pub mod region;
+#[path = "logic/token.rs"]
+pub mod token;
 #[path = "logic/uapi.rs"]
 pub mod uapi;

@@ -11,10 +11,16 @@ use core::ptr::NonNull;
 use kernel::{
     bindings,
     device,
+    error::to_result,
     pci,
     prelude::*,
     sync::aref::ARef, //
 };
+
+/// Number of standard BARs.
+pub(crate) const PCI_STD_NUM_BARS: usize = 6;
+/// Resource index of the expansion ROM.
+pub(crate) const PCI_ROM_RESOURCE: u32 = 6;
 
 /// A PCI device bound to a VFIO PCI driver.
 ///
@@ -91,6 +97,12 @@ impl PciDev {
     pub fn is_virtfn(&self) -> bool {
         // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`.
         unsafe { (*self.as_raw()).is_virtfn() != 0 }
+    }
+
+    /// Whether the device is an SR-IOV physical function.
+    pub fn is_physfn(&self) -> bool {
+        // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`.
+        unsafe { (*self.as_raw()).is_physfn() != 0 }
     }
 
     /// Whether the device sits on a root bus.
@@ -172,6 +184,170 @@ impl PciDev {
         // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`.
         unsafe { bindings::pci_num_vf(self.as_raw()) }
     }
-}
 
-use kernel::error::to_result;
+    /// Start address of resource `bar` (0 if unassigned).
+    pub(crate) fn resource_start(&self, bar: u32) -> u64 {
+        // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`; the helper
+        // bounds-checks nothing, so the callers pass a resource index <= 6.
+        // CAST: resource indexes are below 17.
+        unsafe { bindings::pci_resource_start(self.as_raw(), bar as i32) }
+    }
+
+    /// Length of resource `bar` (0 if absent).
+    pub(crate) fn resource_len(&self, bar: u32) -> u64 {
+        // SAFETY: As in `resource_start`.
+        // CAST: resource indexes are below 17.
+        unsafe { bindings::pci_resource_len(self.as_raw(), bar as i32) }
+    }
+
+    /// `IORESOURCE_*` flags of resource `bar`.
+    pub(crate) fn resource_flags(&self, bar: u32) -> u64 {
+        // PANIC: Callers pass a resource index <= 6, inside `resource[]`.
+        // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`.
+        let flags = unsafe { (*self.as_raw()).resource[bar as usize].flags };
+        // CAST: `unsigned long` is 64-bit here.
+        flags as u64
+    }
+
+    /// Size of the config space: 256 or 4096 bytes.
+    pub(crate) fn cfg_size(&self) -> u32 {
+        // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`.
+        let size = unsafe { (*self.as_raw()).cfg_size };
+        // CAST: `cfg_size` is 256 or 4096.
+        size as u32
+    }
+
+    /// Offset of the MSI capability, 0 if none.
+    pub(crate) fn msi_cap(&self) -> u8 {
+        // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`.
+        unsafe { (*self.as_raw()).msi_cap }
+    }
+
+    /// Offset of the MSI-X capability, 0 if none.
+    pub(crate) fn msix_cap(&self) -> u8 {
+        // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`.
+        unsafe { (*self.as_raw()).msix_cap }
+    }
+
+    /// Whether the device has a PCI Express capability.
+    pub(crate) fn is_pcie(&self) -> bool {
+        // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`.
+        unsafe { (*self.as_raw()).pcie_cap != 0 }
+    }
+
+    /// The device is in a state (D3hot or deeper) where MMIO does not work.
+    pub(crate) fn in_d3(&self) -> bool {
+        // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`.
+        let state = unsafe { (*self.as_raw()).current_state };
+        // `PCI_D3hot` is a cast macro bindgen cannot evaluate.
+        const PCI_D3HOT: bindings::pci_power_t = 3;
+        state >= PCI_D3HOT
+    }
+
+    /// Whether the device has no COMMAND memory enable bit (some VFs).
+    pub(crate) fn no_command_memory(&self) -> bool {
+        // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`.
+        unsafe { (*self.as_raw()).no_command_memory() != 0 }
+    }
+
+    /// Reads a config word; a failed read gives `!0` as in hardware.
+    pub(crate) fn read_config_word(&self, pos: u16) -> u16 {
+        let mut val = 0u16;
+        // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`; `val` is a
+        // valid destination.
+        let ret = unsafe { bindings::pci_read_config_word(self.as_raw(), pos.into(), &mut val) };
+        if ret != 0 {
+            !0
+        } else {
+            val
+        }
+    }
+
+    /// Reads a config dword; a failed read gives `!0` as in hardware.
+    pub(crate) fn read_config_dword(&self, pos: u16) -> u32 {
+        let mut val = 0u32;
+        // SAFETY: As in `read_config_word`.
+        let ret = unsafe { bindings::pci_read_config_dword(self.as_raw(), pos.into(), &mut val) };
+        if ret != 0 {
+            !0
+        } else {
+            val
+        }
+    }
+
+    /// Writes a config word.
+    pub(crate) fn write_config_word(&self, pos: u16, val: u16) -> Result {
+        // SAFETY: By the type invariant `ptr` is a live, bound `struct pci_dev`.
+        to_result(unsafe { bindings::pci_write_config_word(self.as_raw(), pos.into(), val) })
+    }
+
+    /// Claims resource `bar` for us (`pci_request_selected_regions`).
+    pub(crate) fn request_region(&self, bar: u32) -> Result {
+        // SAFETY: By the type invariant `ptr` is a live, bound `struct pci_dev`; the
+        // name is a static string.
+        to_result(unsafe {
+            bindings::pci_request_selected_regions(self.as_raw(), 1 << bar, c"vfio".as_char_ptr())
+        })
+    }
+
+    /// Releases what `request_region(bar)` claimed.
+    pub(crate) fn release_region(&self, bar: u32) {
+        // SAFETY: By the type invariant `ptr` is a live, bound `struct pci_dev`.
+        unsafe { bindings::pci_release_selected_regions(self.as_raw(), 1 << bar) }
+    }
+
+    /// Allocates between 1 and `nvec` MSI (`msix == false`) or MSI-X vectors;
+    /// returns how many were allocated.
+    pub(crate) fn alloc_irq_vectors(&self, nvec: u32, msix: bool) -> Result<u32> {
+        let flag = if msix {
+            bindings::PCI_IRQ_MSIX
+        } else {
+            bindings::PCI_IRQ_MSI
+        };
+        // SAFETY: By the type invariant `ptr` is a live, bound `struct pci_dev`.
+        let ret = unsafe { bindings::pci_alloc_irq_vectors(self.as_raw(), 1, nvec, flag) };
+        to_result(ret.min(0))?;
+        // CAST: `ret` is positive here.
+        Ok(ret as u32)
+    }
+
+    /// Frees every MSI/MSI-X vector.
+    pub(crate) fn free_irq_vectors(&self) {
+        // SAFETY: By the type invariant `ptr` is a live, bound `struct pci_dev`.
+        unsafe { bindings::pci_free_irq_vectors(self.as_raw()) }
+    }
+
+    /// The Linux irq of MSI/MSI-X vector `nr`.
+    pub(crate) fn irq_vector(&self, nr: u32) -> Result<u32> {
+        // SAFETY: By the type invariant `ptr` is a live, bound `struct pci_dev`.
+        let irq = unsafe { bindings::pci_irq_vector(self.as_raw(), nr) };
+        to_result(irq.min(0))?;
+        if irq == 0 {
+            return Err(EINVAL);
+        }
+        // CAST: `irq` is positive here.
+        Ok(irq as u32)
+    }
+
+    /// The device name (`0000:00:03.0`).
+    pub fn name(&self) -> &CStr {
+        self.as_dev().name()
+    }
+
+    /// Whether MSI-X vectors can be allocated one by one after MSI-X is
+    /// enabled (dynamic MSI-X).
+    pub(crate) fn msix_can_alloc_dyn(&self) -> bool {
+        // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`.
+        unsafe { bindings::pci_msix_can_alloc_dyn(self.as_raw()) }
+    }
+
+    /// Allocates MSI-X vector `nr` while MSI-X is enabled; returns its irq.
+    pub(crate) fn msix_alloc_irq_at(&self, nr: u32) -> Result<u32> {
+        // SAFETY: By the type invariant `ptr` is a live, bound `struct pci_dev` with
+        // MSI-X enabled (callers check); no affinity descriptor.
+        let map = unsafe { bindings::pci_msix_alloc_irq_at(self.as_raw(), nr, core::ptr::null()) };
+        to_result(map.index.min(0))?;
+        // CAST: `virq` is positive when `index` is not an error.
+        Ok(map.virq as u32)
+    }
+}

@@ -105,6 +105,7 @@ impl<T: Driver> DriverRegistration<T> {
                 } else {
                     None
                 };
+                raw.err_handler = &ErrHandlers::<T>::TABLE;
                 // VFIO claims DMA ownership itself when userspace opens the device.
                 raw.driver_managed_dma = true;
                 // SAFETY: `drv` is valid for writes and pinned for the registration's life.
@@ -145,7 +146,30 @@ impl<T: Driver> DriverRegistration<T> {
     extern "C" fn sriov_configure_callback(pdev: *mut bindings::pci_dev, nr: c_int) -> c_int {
         // SAFETY: The PCI core calls this only on a device bound to this driver, whose
         // drvdata `vfio::probe` set, under the device lock.
-        from_result(|| unsafe { vfio::with_device::<T, _>(pdev, |dev| T::sriov_configure(dev, nr)) })
+        from_result(|| unsafe {
+            vfio::with_device::<T, _>(pdev, |dev| T::sriov_configure(dev, nr))
+        })
+    }
+}
+
+/// The AER callbacks of driver `T`.
+struct ErrHandlers<T: Driver>(PhantomData<T>);
+
+impl<T: Driver> ErrHandlers<T> {
+    const TABLE: bindings::pci_error_handlers = bindings::pci_error_handlers {
+        error_detected: Some(Self::error_detected),
+        // SAFETY: All-zero is a valid `pci_error_handlers` (every callback `None`).
+        ..unsafe { core::mem::zeroed() }
+    };
+
+    extern "C" fn error_detected(
+        pdev: *mut bindings::pci_dev,
+        _state: bindings::pci_channel_state_t,
+    ) -> bindings::pci_ers_result_t {
+        // SAFETY: The AER core calls this on a device bound to this driver, under the
+        // device lock, so its drvdata is the VFIO device `vfio::probe` set.
+        unsafe { vfio::with_device::<T, _>(pdev, |dev| dev.aer_error_detected()) };
+        bindings::pci_ers_result_PCI_ERS_RESULT_CAN_RECOVER
     }
 }
 

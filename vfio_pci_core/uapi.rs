@@ -52,6 +52,18 @@ impl IoctlArg {
         Ok(val)
     }
 
+    /// The argument `n` bytes further on (e.g. a structure's data array).
+    pub(crate) fn offset(self, n: usize) -> Self {
+        Self(self.0.wrapping_add(n))
+    }
+
+    /// Reads `buf.len()` bytes from userspace.
+    pub(crate) fn read_bytes(self, buf: &mut [u8]) -> Result {
+        UserSlice::new(UserPtr::from_addr(self.0), buf.len())
+            .reader()
+            .read_slice(buf)
+    }
+
     /// Writes the first `len` bytes of `val` back to userspace.
     pub(crate) fn write_prefix<T: Plain>(self, val: &T, len: usize) -> Result {
         let len = len.min(size_of::<T>());
@@ -80,4 +92,10 @@ const _: () = {
             == core::mem::offset_of!(ffi::vfio_device_info, num_irqs) + size_of::<u32>()
     );
     assert!(logic::region::VFIO_PCI_OFFSET_SHIFT == ffi::VFIO_PCI_OFFSET_SHIFT);
+    assert!(logic::feature::VFIO_DEVICE_FEATURE_GET == ffi::VFIO_DEVICE_FEATURE_GET);
+    assert!(logic::feature::VFIO_DEVICE_FEATURE_SET == ffi::VFIO_DEVICE_FEATURE_SET);
+    assert!(logic::feature::VFIO_DEVICE_FEATURE_PROBE == ffi::VFIO_DEVICE_FEATURE_PROBE);
+    assert!(logic::irqs::VFIO_IRQ_SET_DATA_EVENTFD == ffi::VFIO_IRQ_SET_DATA_EVENTFD);
+    assert!(logic::irqs::VFIO_IRQ_SET_ACTION_TRIGGER == ffi::VFIO_IRQ_SET_ACTION_TRIGGER);
+    assert!(logic::irqs::VFIO_IRQ_INFO_NORESIZE == ffi::VFIO_IRQ_INFO_NORESIZE);
 };

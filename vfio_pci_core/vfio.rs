@@ -13,13 +13,26 @@
 //! cdev appear); remove unregisters, which first waits until userspace has
 //! closed every fd of the device, then drops the probe's reference.
 
+use crate::logic::token;
+use crate::logic::{
+    region::Position,
+    uapi::{
+        VFIO_PCI_BAR0_REGION_INDEX,
+        VFIO_PCI_ROM_REGION_INDEX, //
+    },
+};
+use crate::mm::Vma;
+use crate::sriov::Sriov;
 use crate::{
     ffi,
     Device,
     Driver,
     PciDev, //
 };
-use core::marker::PhantomData;
+use core::{
+    marker::PhantomData,
+    ptr::NonNull, //
+};
 use kernel::{
     bindings,
     error::{
@@ -28,6 +41,79 @@ use kernel::{
     },
     prelude::*, //
 };
+
+/// A read or write through the device fd: `count` bytes at user address
+/// `buf`, at file position `pos` (region index and offset).
+#[derive(Clone, Copy)]
+pub struct UserIo {
+    /// The user buffer.
+    pub buf: UserPtr,
+    /// Its length.
+    pub count: usize,
+    /// The file position.
+    pub pos: u64,
+}
+
+/// A `struct vfio_device` of ours, as the rest of the core sees it.
+///
+/// # Invariants
+///
+/// `ptr` is a VFIO device allocated by [`probe`]; the [`Device`] holding
+/// this value is owned by that allocation, so `ptr` is valid while the
+/// `VfioDev` is reachable.
+pub(crate) struct VfioDev {
+    ptr: NonNull<ffi::vfio_device>,
+}
+
+// SAFETY: The VFIO device is refcounted and its fields we touch are immutable after
+// registration.
+unsafe impl Send for VfioDev {}
+// SAFETY: See `Send`.
+unsafe impl Sync for VfioDev {}
+
+impl VfioDev {
+    /// Revokes every userspace mapping of the BAR regions (upstream's
+    /// `vfio_pci_zap_bars()`); later accesses fault and find out whether
+    /// memory is enabled.
+    pub(crate) fn zap_bars(&self) {
+        let start = Position::region_start(VFIO_PCI_BAR0_REGION_INDEX);
+        let end = Position::region_start(VFIO_PCI_ROM_REGION_INDEX);
+        // SAFETY: `ptr` is a live, registered VFIO device (type invariant), whose inode
+        // mapping backs the mmaps of its fds.
+        unsafe {
+            let mapping = ffi::vfio_rs_device_mapping(self.ptr.as_ptr());
+            // CAST: region offsets are far below `i64::MAX`.
+            bindings::unmap_mapping_range(mapping, start as i64, (end - start) as i64, 1);
+        }
+    }
+}
+
+/// The capability chain of a `VFIO_DEVICE_GET_REGION_INFO` answer.
+///
+/// # Invariants
+///
+/// `caps` is the `struct vfio_info_cap` the VFIO core passed to the
+/// `get_region_info_caps` op, valid for the borrow.
+pub struct InfoCaps<'a> {
+    caps: &'a mut ffi::vfio_info_cap,
+}
+
+impl InfoCaps<'_> {
+    /// Appends a capability that is only a header (`id`, `version`).
+    pub fn add_header_only(&mut self, id: u16, version: u16) -> Result {
+        let mut header: ffi::vfio_info_cap_header = pin_init::zeroed();
+        header.id = id;
+        header.version = version;
+        // SAFETY: `caps` is valid (type invariant); the header is copied.
+        to_result(unsafe {
+            ffi::vfio_info_add_capability(
+                self.caps,
+                &mut header,
+                size_of::<ffi::vfio_info_cap_header>(),
+            )
+        })
+    }
+}
 
 /// What `_vfio_alloc_device()` allocates for us.
 ///
@@ -46,7 +132,10 @@ struct RawCore {
 struct Ops<T: Driver>(PhantomData<T>);
 
 impl<T: Driver> Ops<T> {
-    #[expect(clippy::disallowed_methods, reason = "a const context needs CStr::as_ptr")]
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "a const context needs CStr::as_ptr"
+    )]
     const VTABLE: ffi::vfio_device_ops = ffi::vfio_device_ops {
         name: T::OPS_NAME.as_ptr().cast_mut().cast(),
         init: None,
@@ -59,16 +148,16 @@ impl<T: Driver> Ops<T> {
         pasid_detach_ioas: Some(ffi::vfio_iommufd_physical_pasid_detach_ioas),
         open_device: Some(Self::open_device),
         close_device: Some(Self::close_device),
-        read: None,
-        write: None,
+        read: Some(Self::read),
+        write: Some(Self::write),
         ioctl: Some(Self::ioctl),
-        get_region_info_caps: None,
-        mmap: None,
+        get_region_info_caps: Some(Self::get_region_info_caps),
+        mmap: Some(Self::mmap),
         request: Some(Self::request),
-        match_: None,
-        match_token_uuid: None,
+        match_: Some(Self::match_),
+        match_token_uuid: Some(Self::match_token_uuid),
         dma_unmap: None,
-        device_feature: None,
+        device_feature: Some(Self::device_feature),
     };
 
     /// Returns our state behind a VFIO device of this ops table.
@@ -90,7 +179,9 @@ impl<T: Driver> Ops<T> {
         if !raw.core.is_null() {
             // SAFETY: By the type invariant `core` is a leaked `Pin<KBox<Device<T>>>`,
             // dropped exactly once, here.
-            drop(unsafe { Pin::new_unchecked(KBox::from_raw(raw.core.cast_mut().cast::<Device<T>>())) });
+            drop(unsafe {
+                Pin::new_unchecked(KBox::from_raw(raw.core.cast_mut().cast::<Device<T>>()))
+            });
             raw.core = core::ptr::null();
         }
     }
@@ -98,25 +189,154 @@ impl<T: Driver> Ops<T> {
     extern "C" fn open_device(vdev: *mut ffi::vfio_device) -> c_int {
         // SAFETY: The VFIO core calls ops only on a live, registered device.
         let dev = unsafe { Self::device(vdev) };
-        from_result(|| T::open_device(dev).map(|()| 0))
+        from_result(|| {
+            T::open_device(dev)?;
+            dev.sriov.vf_user(true);
+            Ok(0)
+        })
     }
 
     extern "C" fn close_device(vdev: *mut ffi::vfio_device) {
         // SAFETY: The VFIO core calls ops only on a live, registered device.
         let dev = unsafe { Self::device(vdev) };
+        dev.sriov.vf_user(false);
         T::close_device(dev)
+    }
+
+    extern "C" fn match_(vdev: *mut ffi::vfio_device, buf: *mut c_char) -> c_int {
+        // SAFETY: The VFIO core calls ops only on a live, registered device.
+        let dev = unsafe { Self::device(vdev) };
+        // SAFETY: The VFIO core passes the NUL-terminated string of the group ioctl.
+        let buf = unsafe { CStr::from_char_ptr(buf) };
+        match token::match_device(dev.pdev.name().to_bytes(), buf.to_bytes()) {
+            token::Match::NoMatch => 0,
+            token::Match::Invalid => EINVAL.to_errno(),
+            token::Match::Device(uuid) => match dev.sriov.check_token(&dev.pdev, uuid) {
+                Ok(()) => 1,
+                Err(e) => e.to_errno(),
+            },
+        }
+    }
+
+    extern "C" fn match_token_uuid(
+        vdev: *mut ffi::vfio_device,
+        uuid: *const bindings::uuid_t,
+    ) -> c_int {
+        // SAFETY: The VFIO core calls ops only on a live, registered device.
+        let dev = unsafe { Self::device(vdev) };
+        // SAFETY: `uuid` is NULL or a valid 16-byte `uuid_t` for the call.
+        let uuid = unsafe { uuid.cast::<token::Uuid>().as_ref() }.copied();
+        from_result(|| dev.sriov.check_token(&dev.pdev, uuid).map(|()| 0))
+    }
+
+    extern "C" fn device_feature(
+        vdev: *mut ffi::vfio_device,
+        flags: u32,
+        arg: *mut c_void,
+        argsz: usize,
+    ) -> c_int {
+        // SAFETY: The VFIO core calls ops only on a live device with an open fd.
+        let dev = unsafe { Self::device(vdev) };
+        // CAST: a user address.
+        match T::device_feature(dev, flags, arg as usize, argsz) {
+            // CAST: feature results are 0 or small.
+            Ok(v) => v as c_int,
+            Err(e) => e.to_errno(),
+        }
     }
 
     extern "C" fn ioctl(vdev: *mut ffi::vfio_device, cmd: c_uint, arg: c_ulong) -> c_long {
         // SAFETY: The VFIO core calls ops only on a live device with an open fd.
         let dev = unsafe { Self::device(vdev) };
-        // CAST: `unsigned long` and `usize` have the same width in the kernel.
-        match T::ioctl(dev, cmd, arg as usize) {
+        // `unsigned long` is `usize` in the kernel.
+        match T::ioctl(dev, cmd, arg) {
             // `long` is `isize` in the kernel.
             Ok(v) => v,
             // CAST: a negative errno, sign-extended.
             Err(e) => e.to_errno() as c_long,
         }
+    }
+
+    extern "C" fn read(
+        vdev: *mut ffi::vfio_device,
+        buf: *mut c_char,
+        count: usize,
+        ppos: *mut bindings::loff_t,
+    ) -> isize {
+        Self::rw(vdev, buf, count, ppos, false)
+    }
+
+    extern "C" fn write(
+        vdev: *mut ffi::vfio_device,
+        buf: *const c_char,
+        count: usize,
+        ppos: *mut bindings::loff_t,
+    ) -> isize {
+        Self::rw(vdev, buf.cast_mut(), count, ppos, true)
+    }
+
+    fn rw(
+        vdev: *mut ffi::vfio_device,
+        buf: *mut c_char,
+        count: usize,
+        ppos: *mut bindings::loff_t,
+        write: bool,
+    ) -> isize {
+        // SAFETY: The VFIO core calls ops only on a live device with an open fd.
+        let dev = unsafe { Self::device(vdev) };
+        // SAFETY: The VFIO core passes the file position of the calling `read`/`write`,
+        // exclusively ours for the call.
+        let ppos = unsafe { &mut *ppos };
+        let io = UserIo {
+            buf: UserPtr::from_ptr(buf.cast()),
+            count,
+            // CAST: file positions are non-negative; VFS checked them.
+            pos: *ppos as u64,
+        };
+        let ret = if write {
+            T::write(dev, io)
+        } else {
+            T::read(dev, io)
+        };
+        match ret {
+            Ok(done) => {
+                // CAST: `done <= count`, which VFS bounds to `MAX_RW_COUNT`.
+                *ppos += done as bindings::loff_t;
+                // CAST: as above.
+                done as isize
+            }
+            // CAST: a negative errno, sign-extended.
+            Err(e) => e.to_errno() as isize,
+        }
+    }
+
+    extern "C" fn get_region_info_caps(
+        vdev: *mut ffi::vfio_device,
+        info: *mut ffi::vfio_region_info,
+        caps: *mut ffi::vfio_info_cap,
+    ) -> c_int {
+        // SAFETY: The VFIO core calls ops only on a live device with an open fd.
+        let dev = unsafe { Self::device(vdev) };
+        // SAFETY: The VFIO core passes its own `info` and `caps` for this call.
+        let (info, caps) = unsafe { (&mut *info, &mut *caps) };
+        // INVARIANT: `caps` is the core's chain for this call.
+        let mut caps = InfoCaps { caps };
+        from_result(|| {
+            let r = T::region_info(dev, info.index, &mut caps)?;
+            info.offset = r.offset;
+            info.size = r.size;
+            info.flags = r.flags;
+            Ok(0)
+        })
+    }
+
+    extern "C" fn mmap(vdev: *mut ffi::vfio_device, vma: *mut bindings::vm_area_struct) -> c_int {
+        // SAFETY: The VFIO core calls ops only on a live device with an open fd.
+        let dev = unsafe { Self::device(vdev) };
+        // SAFETY: The VFIO core passes the VMA being set up, under the mmap lock, for the
+        // duration of the call.
+        let vma = unsafe { Vma::from_raw(vma) };
+        from_result(|| T::mmap(dev, vma).map(|()| 0))
     }
 
     extern "C" fn request(vdev: *mut ffi::vfio_device, count: c_uint) {
@@ -141,9 +361,9 @@ pub(crate) fn probe<T: Driver>(pdev: PciDev) -> Result {
     }
     let raw_pdev = pdev.as_raw();
     let dev_set_key = pdev.dev_set_key();
-    let core = KBox::pin_init(Device::<T>::new(pdev, data), GFP_KERNEL)?;
+    let sriov = Sriov::probe(&pdev, T::OPS_NAME)?;
 
-    // SAFETY: `raw_pdev` is a live device (held by `core`); `RawCore` starts with the
+    // SAFETY: `raw_pdev` is a live device (held by `pdev`); `RawCore` starts with the
     // `struct vfio_device`; the ops table is a `'static` constant.
     let vdev = unsafe {
         ffi::_vfio_alloc_device(
@@ -152,7 +372,20 @@ pub(crate) fn probe<T: Driver>(pdev: PciDev) -> Result {
             &Ops::<T>::VTABLE,
         )
     };
-    let vdev = kernel::error::from_err_ptr(vdev)?;
+    let vdev = NonNull::new(kernel::error::from_err_ptr(vdev)?).ok_or(ENOMEM)?;
+    // INVARIANT: `Device` is owned by the allocation of `vdev`.
+    let core = match KBox::pin_init(
+        Device::<T>::new(pdev, VfioDev { ptr: vdev }, sriov, data),
+        GFP_KERNEL,
+    ) {
+        Ok(core) => core,
+        Err(e) => {
+            // SAFETY: Drops the only reference; `release` sees no state to free.
+            unsafe { ffi::vfio_rs_put_device(vdev.as_ptr()) };
+            return Err(e);
+        }
+    };
+    let vdev = vdev.as_ptr();
     // INVARIANT: `core` is leaked into the allocation, which owns it from now on: any
     // `vfio_put_device()` below runs `release`, which frees it.
     // SAFETY: `vdev` is the start of a fresh, zeroed `RawCore`-sized allocation.
@@ -196,7 +429,14 @@ pub(crate) fn probe<T: Driver>(pdev: PciDev) -> Result {
 /// that has not been removed since.
 pub(crate) unsafe fn remove<T: Driver>(pdev: *mut bindings::pci_dev) {
     // SAFETY: `probe` stored the VFIO device in drvdata.
-    let vdev = unsafe { bindings::dev_get_drvdata(&raw const (*pdev).dev) }.cast::<ffi::vfio_device>();
+    let vdev =
+        unsafe { bindings::dev_get_drvdata(&raw const (*pdev).dev) }.cast::<ffi::vfio_device>();
+    // Disable our VFs first, as upstream's `vfio_pci_core_unregister_device()`.
+    // SAFETY: `vdev` is registered with `Ops<T>` and alive.
+    let dev = unsafe { Ops::<T>::device(vdev) };
+    if dev.sriov.has_token() {
+        let _ = dev.sriov.configure(&dev.pdev, 0);
+    }
     // SAFETY: `vdev` is registered (caller's guarantee); this waits for its users.
     unsafe { ffi::vfio_unregister_group_dev(vdev) };
     // SAFETY: No callback can start any more; drop drvdata and the probe's reference,
@@ -218,8 +458,8 @@ pub(crate) unsafe fn with_device<T: Driver, R>(
     f: impl FnOnce(&Device<T>) -> R,
 ) -> R {
     // SAFETY: `probe` stored the VFIO device in drvdata; the caller keeps it bound.
-    let vdev = unsafe { bindings::dev_get_drvdata(&raw const (*pdev).dev) }.cast::<ffi::vfio_device>();
+    let vdev =
+        unsafe { bindings::dev_get_drvdata(&raw const (*pdev).dev) }.cast::<ffi::vfio_device>();
     // SAFETY: `vdev` is registered with `Ops<T>` and alive (caller's guarantee).
     f(unsafe { Ops::<T>::device(vdev) })
 }
-

@@ -16,17 +16,25 @@
 
 mod device;
 mod driver;
+mod eventfd;
 mod ffi;
 mod info;
+mod intrs;
+mod iomem;
+mod irq;
 pub mod logic;
+pub mod mm;
 mod pci;
 pub mod pci_driver;
+pub mod regions;
+mod rwsem;
+mod sriov;
 mod uapi;
 pub mod vfio;
 
 pub use device::Device;
-pub use pci::PciDev;
 pub use driver::Driver;
+pub use pci::PciDev;
 pub use pci_driver::{
     DriverRegistration,
     PciId, //
@@ -47,6 +55,7 @@ struct VfioPciCore;
 
 impl kernel::Module for VfioPciCore {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        sriov::init();
         Ok(VfioPciCore)
     }
 }

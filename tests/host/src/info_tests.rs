@@ -12,7 +12,11 @@ fn ask(argsz: u32, facts: Facts) -> Result<Reply, Refusal> {
 #[test]
 fn argsz_below_minsz_is_refused() {
     for argsz in [0, 1, 4, 15] {
-        assert_eq!(ask(argsz, Facts::default()), Err(Refusal::ArgszTooSmall), "argsz {argsz}");
+        assert_eq!(
+            ask(argsz, Facts::default()),
+            Err(Refusal::ArgszTooSmall),
+            "argsz {argsz}"
+        );
     }
 }
 
@@ -31,12 +35,22 @@ fn minimal_argsz_copies_only_known_prefix() {
 fn large_argsz_copies_whole_struct_only() {
     let r = ask(4096, Facts::default()).unwrap();
     assert_eq!(r.copy_len, VFIO_DEVICE_INFO_SIZE);
-    assert_eq!(r.argsz, 4096, "argsz is left as the user gave it without caps");
+    assert_eq!(
+        r.argsz, 4096,
+        "argsz is left as the user gave it without caps"
+    );
 }
 
 #[test]
 fn reset_flag_follows_reset_works() {
-    let on = ask(24, Facts { reset_works: true, ..Facts::default() }).unwrap();
+    let on = ask(
+        24,
+        Facts {
+            reset_works: true,
+            ..Facts::default()
+        },
+    )
+    .unwrap();
     let off = ask(24, Facts::default()).unwrap();
     assert_eq!(on.flags, VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET);
     assert_eq!(off.flags & VFIO_DEVICE_FLAGS_RESET, 0);
@@ -44,13 +58,27 @@ fn reset_flag_follows_reset_works() {
 
 #[test]
 fn device_regions_add_to_fixed_ones() {
-    let r = ask(24, Facts { extra_regions: 2, ..Facts::default() }).unwrap();
+    let r = ask(
+        24,
+        Facts {
+            extra_regions: 2,
+            ..Facts::default()
+        },
+    )
+    .unwrap();
     assert_eq!(r.num_regions, VFIO_PCI_NUM_REGIONS + 2);
 }
 
 #[test]
 fn caps_that_do_not_fit_raise_argsz_and_are_not_copied() {
-    let r = ask(24, Facts { caps_size: 16, ..Facts::default() }).unwrap();
+    let r = ask(
+        24,
+        Facts {
+            caps_size: 16,
+            ..Facts::default()
+        },
+    )
+    .unwrap();
     assert_ne!(r.flags & VFIO_DEVICE_FLAGS_CAPS, 0);
     assert_eq!(r.argsz, 40);
     assert_eq!(r.cap_offset, 0);
@@ -60,7 +88,14 @@ fn caps_that_do_not_fit_raise_argsz_and_are_not_copied() {
 
 #[test]
 fn caps_that_fit_are_copied_after_the_struct() {
-    let r = ask(40, Facts { caps_size: 16, ..Facts::default() }).unwrap();
+    let r = ask(
+        40,
+        Facts {
+            caps_size: 16,
+            ..Facts::default()
+        },
+    )
+    .unwrap();
     assert_eq!(r.argsz, 40);
     assert_eq!(r.cap_offset, VFIO_DEVICE_INFO_SIZE);
     assert!(r.copy_caps);
@@ -68,7 +103,14 @@ fn caps_that_fit_are_copied_after_the_struct() {
 
 #[test]
 fn caps_size_cannot_overflow_argsz() {
-    let r = ask(24, Facts { caps_size: u32::MAX, ..Facts::default() }).unwrap();
+    let r = ask(
+        24,
+        Facts {
+            caps_size: u32::MAX,
+            ..Facts::default()
+        },
+    )
+    .unwrap();
     assert_eq!(r.argsz, u32::MAX);
     assert!(!r.copy_caps);
 }

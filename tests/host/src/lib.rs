@@ -17,6 +17,14 @@ pub mod vfio_pci_denylist;
 #[cfg(test)]
 mod denylist_tests;
 #[cfg(test)]
+mod feature_tests;
+#[cfg(test)]
 mod info_tests;
 #[cfg(test)]
+mod irqs_tests;
+#[cfg(test)]
+mod rdwr_tests;
+#[cfg(test)]
 mod region_tests;
+#[cfg(test)]
+mod token_tests;

@@ -11,7 +11,10 @@ fn config_region_start_round_trips() {
     assert_eq!(pos, 0x700_0000_0040);
     assert_eq!(
         Position::from_file_pos(pos),
-        Position { index: VFIO_PCI_CONFIG_REGION_INDEX, offset: 0x40 }
+        Position {
+            index: VFIO_PCI_CONFIG_REGION_INDEX,
+            offset: 0x40
+        }
     );
 }
 

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Runs every test of the project on a fresh or warm machine:
+#   1. host setup (Debian packages, bindgen) and the cached test kernel,
+#   2. the three modules, built warning-free, with rustfmt checked,
+#   3. host unit tests of the pure logic (cargo test),
+#   4. the QEMU VM tests: upstream VFIO kselftests and our own tests against
+#      the in-tree C vfio-pci and against ours, dmesg checked.
+# Ends with one line "N passed, N failed" over all of them and exits
+# non-zero if anything failed.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+. scripts/env.sh
+
+passed=0 failed=0
+step() { log "$*"; }
+count() { # name status
+	if [ "$2" = 0 ]; then passed=$((passed + 1)); echo "ok - $1"; else failed=$((failed + 1)); echo "not ok - $1"; fi
+}
+finish() {
+	echo "$passed passed, $failed failed"
+	[ "$failed" = 0 ]
+	exit $?
+}
+
+step "host setup"
+if ! bash scripts/setup-host.sh; then count host-setup 1; finish; fi
+
+step "test kernel"
+if ! KDIR=$(bash scripts/build-kernel.sh); then count test-kernel 1; finish; fi
+export KDIR
+
+step "clippy (W=e)"
+clippy_log=$(mktemp)
+make -s KDIR="$KDIR" clippy >"$clippy_log" 2>&1; rc=$?
+[ $rc = 0 ] || tail -60 "$clippy_log"
+count clippy $rc
+
+step "modules"
+build_log=$(mktemp)
+if make -s KDIR="$KDIR" modules >"$build_log" 2>&1; then
+	# Warnings are errors for us: a warning-free build is part of the contract.
+	if grep -E 'warning:|error:' "$build_log"; then count build-no-warnings 1; else count build-no-warnings 0; fi
+	count build 0
+else
+	cat "$build_log"
+	count build 1
+	finish
+fi
+make -s KDIR="$KDIR" fmtcheck >/dev/null 2>&1; rc=$?
+[ $rc = 0 ] || make -s KDIR="$KDIR" fmtcheck 2>&1 | head -40
+count rustfmt $rc
+
+step "host unit tests (cargo test)"
+host_log=$(mktemp)
+(cd tests/host && cargo test 2>&1) | tee "$host_log" | grep -E '^test |test result' || true
+hp=$(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed/) p += $(i-1); if ($(i) ~ /^failed/) f += $(i-1) } } END { print p + 0, f + 0 }' "$host_log")
+set -- $hp
+passed=$((passed + $1)); failed=$((failed + $2))
+grep -q '^test result:' "$host_log" || { tail -20 "$host_log"; count host-tests-built 1; }
+
+step "VM tests"
+vm_log=$(mktemp)
+bash tests/vm/run.sh 2>&1 | tee "$vm_log"
+vm_rc=${PIPESTATUS[0]}
+last=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$vm_log" | tail -n1)
+if [ -n "$last" ]; then
+	set -- $last
+	passed=$((passed + $1)); failed=$((failed + ${3%,}))
+	[ "$vm_rc" = 0 ] || [ "${3%,}" != 0 ] || count vm-run-exit-status 1
+else
+	count vm-tests-ran 1
+fi
+finish

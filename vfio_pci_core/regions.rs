@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The regions of a VFIO PCI device: their description
+//! (`VFIO_DEVICE_GET_REGION_INFO`), reads and writes through the device fd,
+//! and mmap of the BARs.
+
+use crate::{
+    ffi,
+    logic::{
+        rdwr::{
+            Step,
+            Steps, //
+        },
+        region::Position,
+        uapi::*, //
+    },
+    mm::Vma,
+    pci::PCI_ROM_RESOURCE,
+    vfio::{
+        InfoCaps,
+        UserIo, //
+    },
+    Device,
+    Driver, //
+};
+use kernel::{
+    bindings,
+    prelude::*,
+    uaccess::UserSlice, //
+};
+
+/// The description of one region.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RegionInfo {
+    /// File offset of the region (`index << 40`).
+    pub offset: u64,
+    /// Size in bytes (0: the region does not exist).
+    pub size: u64,
+    /// `VFIO_REGION_INFO_FLAG_*`.
+    pub flags: u32,
+}
+
+const RW: u32 = ffi::VFIO_REGION_INFO_FLAG_READ | ffi::VFIO_REGION_INFO_FLAG_WRITE;
+
+impl<T: Driver> Device<T> {
+    /// The core's answer to `VFIO_DEVICE_GET_REGION_INFO`.
+    pub fn core_region_info(&self, index: u32, caps: &mut InfoCaps<'_>) -> Result<RegionInfo> {
+        let pdev = &self.pdev;
+        let offset = Position::region_start(index);
+        match index {
+            VFIO_PCI_CONFIG_REGION_INDEX => Ok(RegionInfo {
+                offset,
+                size: pdev.cfg_size().into(),
+                flags: RW,
+            }),
+            0..=5 => {
+                let size = pdev.resource_len(index);
+                if size == 0 {
+                    return Ok(RegionInfo {
+                        offset,
+                        size,
+                        flags: 0,
+                    });
+                }
+                let mut flags = RW;
+                let st = self.open.lock();
+                // PANIC: `index <= 5` in this arm.
+                if st.bar_mmap_supported[index as usize] {
+                    flags |= ffi::VFIO_REGION_INFO_FLAG_MMAP;
+                    if st.msix.is_some_and(|m| m.bar == index) {
+                        // The MSI-X table may be mapped: the interrupt
+                        // remapping of the platform protects it.
+                        caps.add_header_only(ffi::VFIO_REGION_INFO_CAP_MSIX_MAPPABLE as u16, 1)?;
+                    }
+                }
+                Ok(RegionInfo {
+                    offset,
+                    size,
+                    flags,
+                })
+            }
+            VFIO_PCI_ROM_REGION_INDEX => Ok(RegionInfo {
+                offset,
+                size: self.rom_size(),
+                flags: if self.rom_size() != 0 {
+                    ffi::VFIO_REGION_INFO_FLAG_READ
+                } else {
+                    0
+                },
+            }),
+            // No VGA region: the device is not VGA or VGA access is disabled.
+            _ => Err(EINVAL),
+        }
+    }
+
+    /// Size of the ROM region: the ROM BAR's size if the ROM can be mapped.
+    fn rom_size(&self) -> u64 {
+        let pdev = &self.pdev;
+        if pdev.resource_start(PCI_ROM_RESOURCE) == 0 {
+            return 0;
+        }
+        // Mapping the ROM needs memory decode; hold memory_lock meanwhile.
+        let _mem = self.memory.write();
+        match pdev.map_rom() {
+            Some(rom) => {
+                drop(rom);
+                pdev.resource_len(PCI_ROM_RESOURCE)
+            }
+            None => 0,
+        }
+    }
+
+    /// The core's region read through the device fd.
+    pub fn core_read(&self, io: UserIo) -> Result<usize> {
+        if io.count == 0 {
+            return Ok(0);
+        }
+        self.region_rw(io, false)
+    }
+
+    /// The core's region write through the device fd.
+    pub fn core_write(&self, io: UserIo) -> Result<usize> {
+        if io.count == 0 {
+            return Ok(0);
+        }
+        self.region_rw(io, true)
+    }
+
+    fn region_rw(&self, io: UserIo, write: bool) -> Result<usize> {
+        let pos = Position::from_file_pos(io.pos);
+        match pos.index {
+            0..=5 => self.bar_rw(pos, io, write),
+            VFIO_PCI_ROM_REGION_INDEX if !write => self.rom_read(pos, io),
+            _ => Err(EINVAL),
+        }
+    }
+
+    /// Reads or writes BAR `pos.index`, skipping the MSI-X table.
+    fn bar_rw(&self, pos: Position, io: UserIo, write: bool) -> Result<usize> {
+        let pdev = &self.pdev;
+        let bar = pos.index;
+        if pdev.resource_start(bar) == 0 {
+            return Err(EINVAL);
+        }
+        let end = pdev.resource_len(bar);
+        if pos.offset >= end {
+            return Err(EINVAL);
+        }
+        // CAST: `usize` is 64-bit here.
+        let count = (io.count as u64).min(end - pos.offset);
+        let (x_start, x_end) = match self.open.lock().msix {
+            Some(m) if m.bar == bar => (m.offset, m.offset + m.size),
+            _ => (0, 0),
+        };
+        let test_mem = pdev.resource_flags(bar) & u64::from(bindings::IORESOURCE_MEM) != 0;
+        let steps = Steps::new(pos.offset, count, x_start, x_end, 8);
+        self.do_io_rw(io, pos.offset, steps, write, |mem, off, width, val| {
+            // PANIC: `bar <= 5` in this path.
+            let map = mem.bars[bar as usize].as_ref().ok_or(EIO)?;
+            if test_mem && !self.memory_enabled(mem) {
+                return Err(EIO);
+            }
+            match val {
+                Some(v) => map.write(off, width, v).map(|()| 0),
+                None => map.read(off, width),
+            }
+        })
+    }
+
+    /// Reads the ROM; past the ROM image, up to the BAR size, reads `0xff`.
+    fn rom_read(&self, pos: Position, io: UserIo) -> Result<usize> {
+        let pdev = &self.pdev;
+        if pdev.resource_start(PCI_ROM_RESOURCE) == 0 {
+            return Err(EINVAL);
+        }
+        let end = pdev.resource_len(PCI_ROM_RESOURCE);
+        if pos.offset >= end {
+            return Err(EINVAL);
+        }
+        // CAST: `usize` is 64-bit here.
+        let count = (io.count as u64).min(end - pos.offset);
+        let rom = {
+            let _mem = self.memory.write();
+            pdev.map_rom().ok_or(ENOMEM)?
+        };
+        // Some devices (Intel X710) fault on qword ROM reads: dwords at most.
+        let steps = Steps::new(pos.offset, count, rom.size(), end, 4);
+        self.do_io_rw(io, pos.offset, steps, false, |mem, off, width, _| {
+            if !self.memory_enabled(mem) {
+                return Err(EIO);
+            }
+            rom.read(off, width)
+        })
+    }
+
+    /// Runs the steps of an access, copying each piece from or to
+    /// userspace outside `memory_lock` and doing each device access inside
+    /// it; returns the bytes done.  An error in any step fails the whole
+    /// access, as upstream's `vfio_pci_core_do_io_rw()` does.
+    fn do_io_rw(
+        &self,
+        io: UserIo,
+        start: u64,
+        steps: Steps,
+        write: bool,
+        access: impl Fn(&crate::device::MemoryState, u64, u8, Option<u64>) -> Result<u64>,
+    ) -> Result<usize> {
+        let mut done = 0usize;
+        for step in steps {
+            // CAST: step offsets are `start + done`, done <= count (a `usize`).
+            let at = io.buf.wrapping_byte_add((step_off(step) - start) as usize);
+            match step {
+                Step::Io { off, width } => {
+                    let w = usize::from(width);
+                    let mut bytes = [0u8; 8];
+                    if write {
+                        UserSlice::new(at, w).reader().read_slice(&mut bytes[..w])?;
+                        let val = u64::from_le_bytes(bytes);
+                        let mem = self.memory.read();
+                        access(&mem, off, width, Some(val))?;
+                    } else {
+                        let val = {
+                            let mem = self.memory.read();
+                            access(&mem, off, width, None)?
+                        };
+                        bytes = val.to_le_bytes();
+                        UserSlice::new(at, w).writer().write_slice(&bytes[..w])?;
+                    }
+                    done += w;
+                }
+                Step::Excluded { len, .. } => {
+                    // CAST: `len <= count`, a `usize`.
+                    let len = len as usize;
+                    if !write {
+                        let fill = [0xffu8; 64];
+                        let mut w = UserSlice::new(at, len).writer();
+                        let mut left = len;
+                        while left > 0 {
+                            let n = left.min(fill.len());
+                            w.write_slice(&fill[..n])?;
+                            left -= n;
+                        }
+                    }
+                    done += len;
+                }
+            }
+        }
+        Ok(done)
+    }
+
+    /// The core's `mmap`: BARs that support it, whole pages, shared only.
+    pub fn core_mmap(&self, vma: &Vma) -> Result {
+        let pos = vma.position();
+        if pos.index >= VFIO_PCI_ROM_REGION_INDEX || !vma.is_shared() {
+            return Err(EINVAL);
+        }
+        // PANIC: `index < 6` here.
+        if !self.open.lock().bar_mmap_supported[pos.index as usize] {
+            return Err(EINVAL);
+        }
+        // CAST: `usize` is 64-bit here.
+        let page = bindings::PAGE_SIZE as u64;
+        let phys_len = self.pdev.resource_len(pos.index).div_ceil(page) * page;
+        let end = pos.offset.checked_add(vma.size()).ok_or(EINVAL)?;
+        if end > phys_len {
+            return Err(EINVAL);
+        }
+        vma.set_bar_mapping(self);
+        Ok(())
+    }
+
+    /// The page frame behind file position `pos` of a BAR mapping, if it
+    /// lies inside a mappable BAR.
+    pub(crate) fn bar_fault_pfn(&self, pos: Position) -> Option<c_ulong> {
+        if pos.index >= VFIO_PCI_ROM_REGION_INDEX {
+            return None;
+        }
+        let start = self.pdev.resource_start(pos.index);
+        // CAST: `usize` is 64-bit here.
+        let page = bindings::PAGE_SIZE as u64;
+        if start == 0 || pos.offset >= self.pdev.resource_len(pos.index).next_multiple_of(page) {
+            return None;
+        }
+        // CAST: physical addresses fit in `unsigned long` on 64-bit.
+        Some(((start + pos.offset) >> bindings::PAGE_SHIFT) as c_ulong)
+    }
+}
+
+fn step_off(step: Step) -> u64 {
+    match step {
+        Step::Io { off, .. } | Step::Excluded { off, .. } => off,
+    }
+}
