@@ -7,6 +7,7 @@ use crate::{
     ffi,
     intrs::IrqState,
     iomem::BarMap,
+    logic::config::VirtConfig,
     logic::feature,
     pci::PCI_STD_NUM_BARS,
     rwsem::RwSem,
@@ -81,8 +82,9 @@ impl Drop for MemoryEnableGuard<'_> {
 /// probe until the last reference to that VFIO device is dropped.
 ///
 /// Lock order (outermost first): the VFIO core's `dev_set` lock (held
-/// around open and close), `open`, `irqs` (upstream's `igate`), `memory`
-/// (upstream's `memory_lock`).  `memory` is never held across a user copy.
+/// around open and close), `open`, `config`, `irqs` (upstream's `igate`),
+/// `memory` (upstream's `memory_lock`).  `memory` is never held across a
+/// user copy.
 #[pin_data]
 pub struct Device<T: Driver> {
     pub(crate) pdev: PciDev,
@@ -90,6 +92,8 @@ pub struct Device<T: Driver> {
     pub(crate) sriov: Sriov,
     #[pin]
     pub(crate) open: Mutex<OpenState>,
+    #[pin]
+    pub(crate) config: Mutex<Option<KBox<VirtConfig>>>,
     #[pin]
     pub(crate) irqs: Mutex<IrqState>,
     #[pin]
@@ -109,6 +113,7 @@ impl<T: Driver> Device<T> {
             vdev,
             sriov,
             open <- new_mutex!(OpenState::default()),
+            config <- new_mutex!(None),
             irqs <- new_mutex!(IrqState::default()),
             memory <- RwSem::new(MemoryState::default(), c"vfio_pci_core:memory_lock", static_lock_class!()),
             data,
@@ -156,6 +161,13 @@ impl<T: Driver> Device<T> {
             pdev.disable();
             return Err(e);
         }
+        let cmd_memory = match self.config_init() {
+            Ok(enabled) => enabled,
+            Err(e) => {
+                pdev.disable();
+                return Err(e);
+            }
+        };
         st.msix = self.msix_table();
         let mut mem = self.memory.write();
         for bar in 0..PCI_STD_NUM_BARS {
@@ -176,8 +188,7 @@ impl<T: Driver> Device<T> {
                 // CAST: `usize` is 64-bit here.
                 && len >= bindings::PAGE_SIZE as u64;
         }
-        let cmd = pdev.read_config_word(bindings::PCI_COMMAND as u16);
-        mem.cmd_memory = cmd & bindings::PCI_COMMAND_MEMORY as u16 != 0;
+        mem.cmd_memory = cmd_memory;
         st.enabled = true;
         Ok(())
     }
@@ -233,6 +244,7 @@ impl<T: Driver> Device<T> {
         }
         pdev.restore_state();
         pdev.disable();
+        self.config_free();
         *st = OpenState::default();
     }
 

@@ -54,6 +54,18 @@ pub(crate) struct IrqState {
 }
 
 impl IrqState {
+    /// The interrupt index in use, if any.
+    pub(crate) fn irq_type(&self) -> Option<u32> {
+        self.irq_type
+    }
+
+    /// log2 of the MSI vectors last enabled, as the virtual MSI capability
+    /// shows it.
+    pub(crate) fn msi_qmax(&self) -> u8 {
+        // CAST: at most 5 (32 vectors).
+        self.msi_qmax as u8
+    }
+
     /// Signals the device-request eventfd; false if none is set.
     pub(crate) fn signal_req(&self) -> bool {
         self.req.as_ref().map(EventFd::signal).is_some()
@@ -96,10 +108,7 @@ impl<T: Driver> Device<T> {
     fn irq_count(&self, index: u32) -> u32 {
         let pdev = &self.pdev;
         match index {
-            VFIO_PCI_INTX_IRQ_INDEX => {
-                let pin = pdev.read_config_word(bindings::PCI_INTERRUPT_LINE as u16) >> 8;
-                u32::from(pin != 0 && pin != 0xff)
-            }
+            VFIO_PCI_INTX_IRQ_INDEX => u32::from(self.virtual_interrupt_pin() != 0),
             VFIO_PCI_MSI_IRQ_INDEX => match u16::from(pdev.msi_cap()) {
                 0 => 0,
                 cap => irqs::msi_count(pdev.read_config_word(cap + bindings::PCI_MSI_FLAGS as u16)),

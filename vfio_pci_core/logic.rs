@@ -8,6 +8,8 @@
 
 // Explicit paths: the host test crate loads this file with `#[path]`, which
 // resolves child modules differently from a plain `mod logic;`.
+#[path = "logic/config.rs"]
+pub mod config;
 #[path = "logic/feature.rs"]
 pub mod feature;
 #[path = "logic/info.rs"]

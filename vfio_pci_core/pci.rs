@@ -350,4 +350,53 @@ impl PciDev {
         // CAST: `virq` is positive when `index` is not an error.
         Ok(map.virq as u32)
     }
+
+    /// The PCI Express capability's flags register, 0 without one
+    /// (`pcie_caps_reg()`).
+    pub(crate) fn pcie_flags(&self) -> u16 {
+        // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`.
+        let (cap, flags) = unsafe { ((*self.as_raw()).pcie_cap, (*self.as_raw()).pcie_flags_reg) };
+        if cap == 0 {
+            0
+        } else {
+            flags
+        }
+    }
+
+    /// Length of a shadow ROM image the platform provides (`pdev->rom`),
+    /// 0 if none.
+    pub(crate) fn shadow_rom_len(&self) -> u64 {
+        // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`.
+        let (rom, len) = unsafe { ((*self.as_raw()).rom, (*self.as_raw()).romlen) };
+        if rom == 0 {
+            0
+        } else {
+            // CAST: `size_t` is 64-bit here.
+            len as u64
+        }
+    }
+
+    /// `pcie_set_readrq(max(bytes, pcie_get_mps()))`, as upstream does after
+    /// the user changed Max_Read_Request_Size.
+    pub(crate) fn set_readrq(&self, bytes: u32) {
+        // SAFETY: By the type invariant `ptr` is a live, bound `struct pci_dev`.
+        unsafe {
+            let mps = bindings::pcie_get_mps(self.as_raw());
+            // CAST: request sizes are at most 4096.
+            let _ = bindings::pcie_set_readrq(self.as_raw(), (bytes as i32).max(mps));
+        }
+    }
+
+    /// `pci_set_power_state()` to a state the user asked for through PMCSR.
+    pub(crate) fn set_power_state(&self, state: crate::logic::config::PowerState) {
+        use crate::logic::config::PowerState;
+        let state: bindings::pci_power_t = match state {
+            PowerState::D0 => 0,
+            PowerState::D1 => 1,
+            PowerState::D2 => 2,
+            PowerState::D3Hot => 3,
+        };
+        // SAFETY: By the type invariant `ptr` is a live, bound `struct pci_dev`.
+        let _ = unsafe { bindings::pci_set_power_state(self.as_raw(), state) };
+    }
 }

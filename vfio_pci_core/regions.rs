@@ -129,6 +129,7 @@ impl<T: Driver> Device<T> {
     fn region_rw(&self, io: UserIo, write: bool) -> Result<usize> {
         let pos = Position::from_file_pos(io.pos);
         match pos.index {
+            VFIO_PCI_CONFIG_REGION_INDEX => self.config_rw(io, write),
             0..=5 => self.bar_rw(pos, io, write),
             VFIO_PCI_ROM_REGION_INDEX if !write => self.rom_read(pos, io),
             _ => Err(EINVAL),

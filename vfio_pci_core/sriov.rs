@@ -37,6 +37,12 @@ pub(crate) fn init() {
     unsafe { SRIOV_PFS.init() };
 }
 
+/// Frees the list's storage at module exit (the list is empty by then:
+/// every PF was unbound, which disabled its VFs).
+pub(crate) fn exit() {
+    *SRIOV_PFS.lock() = KVec::new();
+}
+
 /// The VF token of a PF, and how many of its VFs are open.
 struct TokenState {
     uuid: Uuid,

@@ -14,6 +14,7 @@
 //! `pci` and `uapi` wrap the PCI and user-copy calls.  Everything above them
 //! is safe Rust.
 
+mod config;
 mod device;
 mod driver;
 mod eventfd;
@@ -50,8 +51,14 @@ module! {
     license: "GPL v2",
 }
 
-/// The module: a library, with no state of its own yet.
+/// The module: a library; its only state is the list of SR-IOV PFs.
 struct VfioPciCore;
+
+impl Drop for VfioPciCore {
+    fn drop(&mut self) {
+        sriov::exit();
+    }
+}
 
 impl kernel::Module for VfioPciCore {
     fn init(_module: &'static ThisModule) -> Result<Self> {

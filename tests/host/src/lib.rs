@@ -15,6 +15,8 @@ pub mod logic;
 pub mod vfio_pci_denylist;
 
 #[cfg(test)]
+mod config_tests;
+#[cfg(test)]
 mod denylist_tests;
 #[cfg(test)]
 mod feature_tests;

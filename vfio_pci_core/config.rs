@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Config space through the device fd: the kernel side of
+//! [`crate::logic::config`] (upstream's `vfio_pci_config.c`).
+//!
+//! The logic decides every byte; this file gives it the physical device
+//! (`pci_user_{read,write}_config_*`, VPD), takes `memory_lock` around
+//! COMMAND writes as it asks, and performs the [`Effects`] it returns (power
+//! state changes, function resets, Max_Read_Request_Size).
+
+use crate::{
+    device::MemoryState,
+    logic::{
+        config::{
+            BarResource, //
+            DeviceFacts,
+            Effects,
+            MemoryLock,
+            PhysConfig,
+            PowerState,
+            RwContext,
+            RwHost,
+            VirtConfig,
+            Width,
+        },
+        region::Position,
+        uapi::VFIO_PCI_NUM_IRQS, //
+    },
+    rwsem::WriteGuard,
+    vfio::UserIo,
+    Device,
+    Driver,
+    PciDev, //
+};
+use kernel::{
+    bindings,
+    prelude::*,
+    uaccess::UserSlice, //
+};
+
+// SAFETY: `VirtConfig` is made of integers, `bool`s and arrays of them (its own
+// documentation promises that all-zero bytes are a valid value).
+unsafe impl Zeroable for VirtConfig {}
+
+/// The device's config space as the logic reaches it.
+struct Phys<'a>(&'a PciDev);
+
+impl PhysConfig for Phys<'_> {
+    fn read(&mut self, pos: u16, width: Width) -> Result<u32, i32> {
+        let pdev = self.0.as_raw();
+        let pos = i32::from(pos);
+        // SAFETY: `pdev` is a live, bound device; each destination is a valid local.
+        let (ret, val) = unsafe {
+            match width {
+                Width::Byte => {
+                    let mut v = 0u8;
+                    (
+                        bindings::pci_user_read_config_byte(pdev, pos, &mut v),
+                        u32::from(v),
+                    )
+                }
+                Width::Word => {
+                    let mut v = 0u16;
+                    (
+                        bindings::pci_user_read_config_word(pdev, pos, &mut v),
+                        u32::from(v),
+                    )
+                }
+                Width::Dword => {
+                    let mut v = 0u32;
+                    (bindings::pci_user_read_config_dword(pdev, pos, &mut v), v)
+                }
+            }
+        };
+        if ret < 0 {
+            Err(ret)
+        } else {
+            Ok(val)
+        }
+    }
+
+    fn write(&mut self, pos: u16, width: Width, val: u32) -> Result<(), i32> {
+        let pdev = self.0.as_raw();
+        let pos = i32::from(pos);
+        // SAFETY: `pdev` is a live, bound device.
+        // CAST: each width keeps exactly its low bytes.
+        let ret = unsafe {
+            match width {
+                Width::Byte => bindings::pci_user_write_config_byte(pdev, pos, val as u8),
+                Width::Word => bindings::pci_user_write_config_word(pdev, pos, val as u16),
+                Width::Dword => bindings::pci_user_write_config_dword(pdev, pos, val),
+            }
+        };
+        if ret < 0 {
+            Err(ret)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn read_vpd(&mut self, addr: u16) -> Result<[u8; 4], i32> {
+        let mut buf = [0u8; 4];
+        // SAFETY: `pdev` is a live, bound device; `buf` holds 4 bytes.
+        let ret = unsafe {
+            bindings::pci_read_vpd(self.0.as_raw(), addr.into(), 4, buf.as_mut_ptr().cast())
+        };
+        if ret < 0 {
+            // CAST: a negative errno.
+            Err(ret as i32)
+        } else {
+            Ok(buf)
+        }
+    }
+
+    fn write_vpd(&mut self, addr: u16, data: [u8; 4]) -> Result<(), i32> {
+        // SAFETY: `pdev` is a live, bound device; `data` holds 4 bytes.
+        let ret = unsafe {
+            bindings::pci_write_vpd(self.0.as_raw(), addr.into(), 4, data.as_ptr().cast())
+        };
+        match ret {
+            4 => Ok(()),
+            // CAST: a negative errno.
+            r if r < 0 => Err(r as i32),
+            _ => Err(-(bindings::EIO as i32)),
+        }
+    }
+}
+
+/// The kernel services the logic calls around each piece of an access.
+struct Host<'a, T: Driver> {
+    dev: &'a Device<T>,
+    phys: Phys<'a>,
+    mem: Option<WriteGuard<'a, MemoryState>>,
+}
+
+impl<T: Driver> PhysConfig for Host<'_, T> {
+    fn read(&mut self, pos: u16, width: Width) -> Result<u32, i32> {
+        self.phys.read(pos, width)
+    }
+
+    fn write(&mut self, pos: u16, width: Width, val: u32) -> Result<(), i32> {
+        self.phys.write(pos, width, val)
+    }
+
+    fn read_vpd(&mut self, addr: u16) -> Result<[u8; 4], i32> {
+        self.phys.read_vpd(addr)
+    }
+
+    fn write_vpd(&mut self, addr: u16, data: [u8; 4]) -> Result<(), i32> {
+        self.phys.write_vpd(addr, data)
+    }
+}
+
+impl<T: Driver> RwHost for Host<'_, T> {
+    fn memory_lock(&mut self, mode: MemoryLock) {
+        self.mem = Some(match mode {
+            MemoryLock::Zap => self.dev.zap_and_lock_memory(),
+            MemoryLock::Plain => self.dev.memory.write(),
+        });
+    }
+
+    fn memory_unlock(&mut self, memory_enabled: Option<bool>) {
+        if let (Some(mem), Some(enabled)) = (self.mem.as_mut(), memory_enabled) {
+            // The fault handler and BAR accesses read this mirror of the
+            // virtual memory-enable bit under `memory_lock`.
+            mem.cmd_memory = enabled;
+        }
+        self.mem = None;
+    }
+
+    fn perform(&mut self, effects: Effects) {
+        let dev = self.dev;
+        if effects.bars_restored {
+            dev_info!(dev.pdev.as_dev(), "reset recovery - restoring BARs\n");
+        }
+        if let Some(state) = effects.power_state {
+            dev.set_power_state_locked(state);
+        }
+        if effects.reset_function {
+            let _mem = dev.zap_and_lock_memory();
+            let _ = dev.pdev.try_reset_function();
+        }
+        if let Some(readrq) = effects.readrq {
+            dev.pdev.set_readrq(readrq);
+        }
+    }
+}
+
+impl PciDev {
+    /// What the config logic needs to know of the device beyond its config
+    /// space.
+    fn config_facts(&self) -> DeviceFacts {
+        let bar = |i: u32| {
+            let flags = self.resource_flags(i);
+            let has = |f: u32| flags & u64::from(f) != 0;
+            BarResource {
+                start: self.resource_start(i),
+                len: self.resource_len(i),
+                io: has(bindings::IORESOURCE_IO),
+                prefetch: has(bindings::IORESOURCE_PREFETCH),
+                mem64: has(bindings::IORESOURCE_MEM_64),
+            }
+        };
+        let mut bars = [BarResource::default(); 6];
+        for (i, b) in (0u32..).zip(bars.iter_mut()) {
+            *b = bar(i);
+        }
+        // CAST: `cfg_size` is 256 or 4096.
+        let cfg_size = self.cfg_size() as u16;
+        DeviceFacts {
+            cfg_size,
+            vendor: self.vendor(),
+            device: self.device(),
+            is_virtfn: self.is_virtfn(),
+            no_command_memory: self.no_command_memory(),
+            nointx: false,
+            // INTx is not implemented yet: hide the pin, as upstream does
+            // without CONFIG_VFIO_PCI_INTX, so that no user relies on it.
+            intx_irq: false,
+            pcie_flags: self.pcie_flags(),
+            bars,
+            rom: bar(crate::pci::PCI_ROM_RESOURCE),
+            shadow_rom_len: self.shadow_rom_len(),
+        }
+    }
+}
+
+impl<T: Driver> Device<T> {
+    /// Builds the virtual config space at open (upstream's
+    /// `vfio_config_init()`); returns whether memory decode is on in it.
+    pub(crate) fn config_init(&self) -> Result<bool> {
+        let mut virt = KBox::init(pin_init::init_zeroed::<VirtConfig>(), GFP_KERNEL)?;
+        let notes = virt
+            .init(&mut Phys(&self.pdev), &self.pdev.config_facts())
+            .map_err(Error::from_errno)?;
+        if let Some(pin) = notes.bogus_vf_intx_pin {
+            dev_info!(
+                self.pdev.as_dev(),
+                "Hardware bug: VF reports bogus INTx pin {}\n",
+                pin
+            );
+        }
+        if let Some(o) = notes.first_overlap {
+            dev_warn!(
+                self.pdev.as_dev(),
+                "PCI config conflict @{:#x}, was cap {:#x} now cap {:#x} ({} bytes)\n",
+                o.pos,
+                o.was,
+                o.now,
+                notes.overlaps
+            );
+        }
+        let enabled = virt.command_memory_enabled();
+        *self.config.lock() = Some(virt);
+        Ok(enabled)
+    }
+
+    /// Drops the virtual config space at last close.
+    pub(crate) fn config_free(&self) {
+        *self.config.lock() = None;
+    }
+
+    /// The INTx pin as userspace sees it (0: no INTx).
+    pub(crate) fn virtual_interrupt_pin(&self) -> u8 {
+        self.config.lock().as_ref().map_or(0, |v| v.interrupt_pin())
+    }
+
+    /// A read or write of the config region (upstream's
+    /// `vfio_pci_config_rw()`).
+    pub(crate) fn config_rw(&self, io: UserIo, write: bool) -> Result<usize> {
+        let pos = Position::from_file_pos(io.pos).offset;
+        let cfg_size = u64::from(self.pdev.cfg_size());
+        // CAST: `usize` is 64-bit here.
+        let end = pos.checked_add(io.count as u64).ok_or(EFAULT)?;
+        if pos >= cfg_size || end > cfg_size {
+            return Err(EFAULT);
+        }
+        let mut buf = KVec::<u8>::new();
+        buf.resize(io.count, 0, GFP_KERNEL)?;
+        if write {
+            UserSlice::new(io.buf, io.count)
+                .reader()
+                .read_slice(&mut buf)?;
+        }
+        let ctx = {
+            let irqs = self.irqs.lock();
+            RwContext {
+                irq_type: irqs.irq_type().unwrap_or(VFIO_PCI_NUM_IRQS),
+                msi_qmax: irqs.msi_qmax(),
+            }
+        };
+        let done = {
+            let mut cfg = self.config.lock();
+            let virt = Option::as_mut(&mut *cfg).ok_or(EINVAL)?;
+            let mut host = Host {
+                dev: self,
+                phys: Phys(&self.pdev),
+                mem: None,
+            };
+            virt.rw(&mut host, &ctx, pos, &mut buf, write)
+                .map_err(Error::from_errno)?
+        };
+        if !write {
+            UserSlice::new(io.buf, done)
+                .writer()
+                .write_slice(&buf[..done])?;
+        }
+        Ok(done)
+    }
+
+    /// Upstream's `vfio_lock_and_set_power_state()`: a PMCSR write moves the
+    /// device, with its BAR mappings revoked when it leaves D0.
+    fn set_power_state_locked(&self, state: PowerState) {
+        let _mem = match state {
+            PowerState::D3Hot => self.zap_and_lock_memory(),
+            _ => self.memory.write(),
+        };
+        self.pdev.set_power_state(state);
+    }
+}
