@@ -24,5 +24,7 @@ struct device;
 struct pci_dev *vfio_rs_pci_physfn(struct pci_dev *pdev);
 struct pci_dev *vfio_rs_to_pci_dev(struct device *dev);
 int vfio_rs_set_driver_override(struct device *dev, const char *name);
+bool vfio_rs_pci_intx_mask_supported(struct pci_dev *pdev);
+unsigned int vfio_rs_pci_irq(struct pci_dev *pdev);
 
 #endif

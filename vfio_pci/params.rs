@@ -26,21 +26,18 @@ pub(crate) fn ids() -> &'static CStr {
 }
 
 /// `nointxmask=`: don't use PCI 2.3 INTx masking.
-#[expect(dead_code, reason = "read once INTx is implemented")]
 pub(crate) fn nointxmask() -> bool {
     // SAFETY: Reads a `bool` parameter with READ_ONCE; no preconditions.
     unsafe { raw::vfio_rs_param_get_nointxmask() }
 }
 
 /// `disable_vga=`: no VGA region (always true without `CONFIG_VFIO_PCI_VGA`).
-#[expect(dead_code, reason = "read once the VGA region is implemented")]
 pub(crate) fn disable_vga() -> bool {
     // SAFETY: Reads a `bool` parameter; no preconditions.
     unsafe { raw::vfio_rs_param_get_disable_vga() }
 }
 
 /// `disable_idle_d3=`: keep unused devices in D0.
-#[expect(dead_code, reason = "read once runtime PM is implemented")]
 pub(crate) fn disable_idle_d3() -> bool {
     // SAFETY: Reads a `bool` parameter with READ_ONCE; no preconditions.
     unsafe { raw::vfio_rs_param_get_disable_idle_d3() }

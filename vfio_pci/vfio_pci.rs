@@ -13,6 +13,7 @@ mod params;
 
 use kernel::prelude::*;
 use vfio_pci_core::{
+    CoreParams,
     Device,
     DriverRegistration,
     PciDev,
@@ -41,6 +42,14 @@ impl vfio_pci_core::Driver for VfioPci {
     const OPS_NAME: &'static CStr = c"vfio-pci";
     const ID_TABLE: vfio_pci_core::pci_driver::IdTable = &VFIO_PCI_TABLE;
     type Data = ();
+
+    fn params() -> CoreParams {
+        CoreParams {
+            nointxmask: params::nointxmask(),
+            disable_idle_d3: params::disable_idle_d3(),
+            disable_vga: params::disable_vga(),
+        }
+    }
 
     fn probe(pdev: &PciDev) -> Result<()> {
         let (vendor, device) = (pdev.vendor(), pdev.device());

@@ -15,6 +15,7 @@ use crate::{
             BarResource, //
             DeviceFacts,
             Effects,
+            IntxAction,
             MemoryLock,
             PhysConfig,
             PowerState,
@@ -173,6 +174,9 @@ impl<T: Driver> RwHost for Host<'_, T> {
         if effects.bars_restored {
             dev_info!(dev.pdev.as_dev(), "reset recovery - restoring BARs\n");
         }
+        if let Some(action) = effects.intx {
+            dev.intx_virq_changed(action == IntxAction::Mask);
+        }
         if let Some(state) = effects.power_state {
             dev.set_power_state_locked(state);
         }
@@ -189,7 +193,7 @@ impl<T: Driver> RwHost for Host<'_, T> {
 impl PciDev {
     /// What the config logic needs to know of the device beyond its config
     /// space.
-    fn config_facts(&self) -> DeviceFacts {
+    fn config_facts(&self, nointx: bool) -> DeviceFacts {
         let bar = |i: u32| {
             let flags = self.resource_flags(i);
             let has = |f: u32| flags & u64::from(f) != 0;
@@ -213,10 +217,8 @@ impl PciDev {
             device: self.device(),
             is_virtfn: self.is_virtfn(),
             no_command_memory: self.no_command_memory(),
-            nointx: false,
-            // INTx is not implemented yet: hide the pin, as upstream does
-            // without CONFIG_VFIO_PCI_INTX, so that no user relies on it.
-            intx_irq: false,
+            nointx,
+            intx_irq: self.intx_irq() != 0,
             pcie_flags: self.pcie_flags(),
             bars,
             rom: bar(crate::pci::PCI_ROM_RESOURCE),
@@ -228,10 +230,10 @@ impl PciDev {
 impl<T: Driver> Device<T> {
     /// Builds the virtual config space at open (upstream's
     /// `vfio_config_init()`); returns whether memory decode is on in it.
-    pub(crate) fn config_init(&self) -> Result<bool> {
+    pub(crate) fn config_init(&self, nointx: bool) -> Result<bool> {
         let mut virt = KBox::init(pin_init::init_zeroed::<VirtConfig>(), GFP_KERNEL)?;
         let notes = virt
-            .init(&mut Phys(&self.pdev), &self.pdev.config_facts())
+            .init(&mut Phys(&self.pdev), &self.pdev.config_facts(nointx))
             .map_err(Error::from_errno)?;
         if let Some(pin) = notes.bogus_vf_intx_pin {
             dev_info!(

@@ -4,11 +4,15 @@
 //! ioctl dispatcher.
 
 use crate::{
+    driver::CoreParams,
     ffi,
     intrs::IrqState,
     iomem::BarMap,
-    logic::config::VirtConfig,
-    logic::feature,
+    logic::{
+        config::VirtConfig,
+        feature,
+        quirks, //
+    },
     pci::PCI_STD_NUM_BARS,
     rwsem::RwSem,
     sriov::Sriov,
@@ -16,6 +20,10 @@ use crate::{
     vfio::VfioDev,
     Driver,
     PciDev, //
+};
+use core::sync::atomic::{
+    AtomicBool,
+    Ordering, //
 };
 use kernel::{
     bindings,
@@ -47,6 +55,8 @@ pub(crate) struct OpenState {
     pub(crate) msix: Option<MsixTable>,
     /// BARs that userspace may mmap.
     pub(crate) bar_mmap_supported: [bool; PCI_STD_NUM_BARS],
+    /// INTx masking is broken: INTx hidden and kept disabled.
+    pub(crate) nointx: bool,
 }
 
 /// What upstream's `memory_lock` protects: whether MMIO may be accessed and
@@ -98,6 +108,13 @@ pub struct Device<T: Driver> {
     pub(crate) irqs: Mutex<IrqState>,
     #[pin]
     pub(crate) memory: RwSem<MemoryState>,
+    /// The user's virtual `DisINTx` bit, mirrored from config space.
+    pub(crate) virq_disabled: AtomicBool,
+    /// INTx can be masked at the device (PCI 2.3 `DisINTx`); set at open,
+    /// read without locks by the interrupt code.
+    pub(crate) pci_2_3: AtomicBool,
+    /// Module parameters of the driver, latched at probe.
+    pub(crate) params: CoreParams,
     data: T::Data,
 }
 
@@ -116,6 +133,9 @@ impl<T: Driver> Device<T> {
             config <- new_mutex!(None),
             irqs <- new_mutex!(IrqState::default()),
             memory <- RwSem::new(MemoryState::default(), c"vfio_pci_core:memory_lock", static_lock_class!()),
+            virq_disabled: AtomicBool::new(false),
+            pci_2_3: AtomicBool::new(false),
+            params: T::params(),
             data,
         })
     }
@@ -161,7 +181,26 @@ impl<T: Driver> Device<T> {
             pdev.disable();
             return Err(e);
         }
-        let cmd_memory = match self.config_init() {
+        // INTx: masking at the device where it works, unless told not to.
+        let mut pci_2_3 = false;
+        if !self.params.nointxmask {
+            if quirks::nointx(pdev.vendor(), pdev.device()) {
+                dev_info!(pdev.as_dev(), "Masking broken INTx support\n");
+                st.nointx = true;
+                pdev.set_intx(false);
+            } else {
+                pci_2_3 = pdev.intx_mask_supported();
+            }
+        }
+        self.pci_2_3.store(pci_2_3, Ordering::Relaxed);
+        let cmd_reg = bindings::PCI_COMMAND as u16;
+        let intx_disable = bindings::PCI_COMMAND_INTX_DISABLE as u16;
+        let cmd = pdev.read_config_word(cmd_reg);
+        if pci_2_3 && cmd & intx_disable != 0 {
+            let _ = pdev.write_config_word(cmd_reg, cmd & !intx_disable);
+        }
+        self.virq_disabled.store(false, Ordering::Relaxed);
+        let cmd_memory = match self.config_init(st.nointx) {
             Ok(enabled) => enabled,
             Err(e) => {
                 pdev.disable();

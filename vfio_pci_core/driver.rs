@@ -15,6 +15,18 @@ use crate::{
 };
 use kernel::prelude::*;
 
+/// Behaviour the driver's module parameters choose, latched per device at
+/// probe (upstream's `vdev->nointxmask` and friends).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CoreParams {
+    /// Don't use PCI 2.3 INTx masking; INTx needs an exclusive irq.
+    pub nointxmask: bool,
+    /// Keep unused devices in D0 rather than runtime-suspending them.
+    pub disable_idle_d3: bool,
+    /// No VGA region even for VGA devices.
+    pub disable_vga: bool,
+}
+
 /// A VFIO PCI driver built on the core: the generic `vfio-pci` or a variant.
 ///
 /// The implementor names itself, supplies its id table, decides in
@@ -40,6 +52,12 @@ pub trait Driver: Sized + Send + Sync + 'static {
 
     /// The driver's own per-device state.
     type Data: Send + Sync;
+
+    /// The module parameters that shape the core's behaviour, read at
+    /// probe of each device.
+    fn params() -> CoreParams {
+        CoreParams::default()
+    }
 
     /// Decides whether to drive `pdev` (an error refuses it) and builds the
     /// per-device state.  Runs before the core allocates anything.

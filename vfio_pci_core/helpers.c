@@ -76,3 +76,16 @@ int vfio_rs_set_driver_override(struct device *dev, const char *name)
 	return device_set_driver_override(dev, name);
 }
 EXPORT_SYMBOL_GPL(vfio_rs_set_driver_override);
+
+bool vfio_rs_pci_intx_mask_supported(struct pci_dev *pdev)
+{
+	return pci_intx_mask_supported(pdev);
+}
+EXPORT_SYMBOL_GPL(vfio_rs_pci_intx_mask_supported);
+
+/* The INTx irq, 0 if there is none or it is not connected. */
+unsigned int vfio_rs_pci_irq(struct pci_dev *pdev)
+{
+	return pdev->irq == IRQ_NOTCONNECTED ? 0 : pdev->irq;
+}
+EXPORT_SYMBOL_GPL(vfio_rs_pci_irq);

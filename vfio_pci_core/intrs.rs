@@ -6,6 +6,7 @@
 use crate::{
     eventfd::EventFd,
     ffi,
+    intx::IntxIrq,
     irq::{
         rewrite_cached_msi_msg,
         EventfdIrq, //
@@ -24,10 +25,12 @@ use crate::{
     Device,
     Driver, //
 };
+use core::sync::atomic::Ordering;
 use kernel::{
     bindings,
     prelude::*,
-    str::CString, //
+    str::CString,
+    sync::Arc, //
 };
 
 /// One MSI/MSI-X vector wired to an eventfd.
@@ -47,6 +50,8 @@ pub(crate) struct IrqState {
     allocated: u32,
     /// The MSI "multiple message enable" value userspace gets to see.
     msi_qmax: u32,
+    /// INTx, while it is the index in use.
+    intx: Option<IntxIrq>,
     /// The AER error eventfd.
     err: Option<EventFd>,
     /// The device-request eventfd.
@@ -171,8 +176,9 @@ impl<T: Driver> Device<T> {
             Handler::MsiTrigger { msix } => self.set_msi_trigger(&mut st, hdr.index, msix, set),
             Handler::ErrTrigger => set_ctx_trigger_single(&mut st.err, set),
             Handler::ReqTrigger => set_ctx_trigger_single(&mut st.req, set),
-            // INTx needs the virtualized COMMAND register (DisINTx emulation).
-            Handler::IntxMask | Handler::IntxUnmask | Handler::IntxTrigger => Err(ENOTTY),
+            Handler::IntxMask => set_intx_mask(&mut st, set),
+            Handler::IntxUnmask => set_intx_unmask(&mut st, set),
+            Handler::IntxTrigger => self.set_intx_trigger(&mut st, set),
         }
     }
 
@@ -226,6 +232,79 @@ impl<T: Driver> Device<T> {
             }
         }
         Ok(0)
+    }
+
+    /// INTx `ACTION_TRIGGER` (upstream's `vfio_pci_set_intx_trigger()`).
+    fn set_intx_trigger(&self, st: &mut IrqState, set: IrqSet<'_>) -> Result<isize> {
+        let is_intx = st.irq_type == Some(VFIO_PCI_INTX_IRQ_INDEX);
+        if is_intx && set.count == 0 && set.flags & irqs::VFIO_IRQ_SET_DATA_NONE != 0 {
+            st.intx = None;
+            st.irq_type = None;
+            return Ok(0);
+        }
+        if !(is_intx || st.irq_type.is_none()) || set.start != 0 || set.count != 1 {
+            return Err(EINVAL);
+        }
+        if set.flags & irqs::VFIO_IRQ_SET_DATA_EVENTFD != 0 {
+            let fd = set.fd_at(0);
+            let trigger = if fd >= 0 {
+                Some(Arc::new(EventFd::from_fd(fd)?, GFP_KERNEL)?)
+            } else {
+                None
+            };
+            if let Some(intx) = &st.intx {
+                intx.intx().set_trigger(trigger);
+                return Ok(0);
+            }
+            let irq = self.pdev.intx_irq();
+            if irq == 0 {
+                return Err(ENODEV);
+            }
+            let name = CString::try_from_fmt(fmt!(
+                "vfio-intx({})",
+                self.pdev.name().to_str().unwrap_or("?")
+            ))?;
+            let pci_2_3 = self.pci_2_3.load(Ordering::Relaxed);
+            let virq_disabled = self.virq_disabled.load(Ordering::Relaxed);
+            st.intx = Some(IntxIrq::new(
+                self.pdev.as_non_null(),
+                irq,
+                pci_2_3,
+                virq_disabled,
+                trigger,
+                name,
+            )?);
+            st.irq_type = Some(VFIO_PCI_INTX_IRQ_INDEX);
+            return Ok(0);
+        }
+        let intx = st.intx.as_ref().ok_or(EINVAL)?;
+        if set.flags & irqs::VFIO_IRQ_SET_DATA_NONE != 0 || set.bool_at(0) {
+            intx.intx().send();
+        }
+        Ok(0)
+    }
+
+    /// The virtual `DisINTx` bit changed through config space: mirror it
+    /// and mask or unmask INTx, or have the physical bit follow when INTx
+    /// is not in use (upstream does both from `vfio_basic_config_write()`).
+    pub(crate) fn intx_virq_changed(&self, disabled: bool) {
+        self.virq_disabled.store(disabled, Ordering::Relaxed);
+        let st = self.irqs.lock();
+        match &st.intx {
+            Some(intx) => {
+                intx.intx().set_virq_disabled(disabled);
+                if disabled {
+                    intx.intx().mask();
+                } else {
+                    intx.intx().unmask();
+                }
+            }
+            None => {
+                if self.pci_2_3.load(Ordering::Relaxed) {
+                    self.pdev.set_intx(!disabled);
+                }
+            }
+        }
     }
 
     /// Allocates `nvec` vectors; returns 0, or the number the device could
@@ -334,6 +413,8 @@ impl<T: Driver> Device<T> {
         ) {
             self.msi_disable(&mut st);
         }
+        st.intx = None;
+        st.irq_type = None;
         st.err = None;
         st.req = None;
     }
@@ -373,6 +454,38 @@ impl IrqSet<'_> {
             // CAST: `i < count`, and validation sized `data` as `count`.
             && self.data.get(i as usize).is_some_and(|&b| b != 0)
     }
+}
+
+/// INTx `ACTION_MASK` (upstream's `vfio_pci_set_intx_mask()`): masking
+/// through an eventfd is not implemented upstream either (`ENOTTY`).
+fn set_intx_mask(st: &mut IrqState, set: IrqSet<'_>) -> Result<isize> {
+    let intx = intx_for_mask_unmask(st, set)?;
+    if set.flags & irqs::VFIO_IRQ_SET_DATA_EVENTFD != 0 {
+        return Err(ENOTTY);
+    }
+    if set.flags & irqs::VFIO_IRQ_SET_DATA_NONE != 0 || set.bool_at(0) {
+        intx.intx().mask();
+    }
+    Ok(0)
+}
+
+/// INTx `ACTION_UNMASK` (upstream's `vfio_pci_set_intx_unmask()`), with
+/// an eventfd through virqfd.
+fn set_intx_unmask(st: &mut IrqState, set: IrqSet<'_>) -> Result<isize> {
+    let intx = intx_for_mask_unmask(st, set)?;
+    if set.flags & irqs::VFIO_IRQ_SET_DATA_EVENTFD != 0 {
+        intx.intx().set_unmask_eventfd(set.fd_at(0))?;
+    } else if set.flags & irqs::VFIO_IRQ_SET_DATA_NONE != 0 || set.bool_at(0) {
+        intx.intx().unmask();
+    }
+    Ok(0)
+}
+
+fn intx_for_mask_unmask<'a>(st: &'a IrqState, set: IrqSet<'_>) -> Result<&'a IntxIrq> {
+    if set.start != 0 || set.count != 1 {
+        return Err(EINVAL);
+    }
+    st.intx.as_ref().ok_or(EINVAL)
 }
 
 /// ERR/REQ `ACTION_TRIGGER` (upstream's `vfio_pci_set_ctx_trigger_single()`,

@@ -16,6 +16,8 @@ pub mod feature;
 pub mod info;
 #[path = "logic/irqs.rs"]
 pub mod irqs;
+#[path = "logic/quirks.rs"]
+pub mod quirks;
 #[path = "logic/rdwr.rs"]
 pub mod rdwr;
 #[path = "logic/region.rs"]

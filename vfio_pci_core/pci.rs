@@ -399,4 +399,27 @@ impl PciDev {
         // SAFETY: By the type invariant `ptr` is a live, bound `struct pci_dev`.
         let _ = unsafe { bindings::pci_set_power_state(self.as_raw(), state) };
     }
+
+    /// The pointer, for the layers of this crate that keep it.
+    pub(crate) fn as_non_null(&self) -> NonNull<bindings::pci_dev> {
+        self.ptr
+    }
+
+    /// The INTx irq, 0 if there is none or it is not connected.
+    pub(crate) fn intx_irq(&self) -> u32 {
+        // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`.
+        unsafe { crate::ffi::vfio_rs_pci_irq(self.as_raw()) }
+    }
+
+    /// Whether PCI 2.3 INTx masking (`DisINTx`) works on the device.
+    pub(crate) fn intx_mask_supported(&self) -> bool {
+        // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`.
+        unsafe { crate::ffi::vfio_rs_pci_intx_mask_supported(self.as_raw()) }
+    }
+
+    /// `pci_intx()`: sets (`enable == false`) or clears `DisINTx`.
+    pub(crate) fn set_intx(&self, enable: bool) {
+        // SAFETY: By the type invariant `ptr` is a live, bound `struct pci_dev`.
+        unsafe { bindings::pci_intx(self.as_raw(), i32::from(enable)) }
+    }
 }

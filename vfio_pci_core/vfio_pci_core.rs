@@ -21,6 +21,7 @@ mod eventfd;
 mod ffi;
 mod info;
 mod intrs;
+mod intx;
 mod iomem;
 mod irq;
 pub mod logic;
@@ -34,7 +35,10 @@ mod uapi;
 pub mod vfio;
 
 pub use device::Device;
-pub use driver::Driver;
+pub use driver::{
+    CoreParams,
+    Driver, //
+};
 pub use pci::PciDev;
 pub use pci_driver::{
     DriverRegistration,

@@ -25,6 +25,8 @@ mod info_tests;
 #[cfg(test)]
 mod irqs_tests;
 #[cfg(test)]
+mod quirks_tests;
+#[cfg(test)]
 mod rdwr_tests;
 #[cfg(test)]
 mod region_tests;
