@@ -9,9 +9,13 @@
 //! denylist, the module parameters and SR-IOV configuration.
 
 mod denylist;
+mod ids;
 mod params;
 
-use kernel::prelude::*;
+use kernel::{
+    prelude::*,
+    str::BStr, //
+};
 use vfio_pci_core::{
     CoreParams,
     Device,
@@ -81,6 +85,49 @@ impl vfio_pci_core::Driver for VfioPci {
     }
 }
 
+/// Adds the dynamic ids of the `ids=` parameter, warning about (and
+/// skipping) the entries upstream would skip.
+fn fill_ids(driver: &DriverRegistration<VfioPci>) {
+    for entry in ids::parse(params::ids().to_bytes()) {
+        match entry {
+            ids::Entry::Invalid(text) => {
+                pr_warn!("invalid id string \"{}\"\n", BStr::from_bytes(text));
+            }
+            ids::Entry::Id(id) => {
+                let ret = driver.add_dynid(
+                    id.vendor,
+                    id.device,
+                    id.subvendor,
+                    id.subdevice,
+                    id.class,
+                    id.class_mask,
+                );
+                match ret {
+                    Ok(()) => pr_info!(
+                        "add [{:04x}:{:04x}[{:04x}:{:04x}]] class {:#08x}/{:08x}\n",
+                        id.vendor,
+                        id.device,
+                        id.subvendor,
+                        id.subdevice,
+                        id.class,
+                        id.class_mask
+                    ),
+                    Err(e) => pr_warn!(
+                        "failed to add dynamic id [{:04x}:{:04x}[{:04x}:{:04x}]] class {:#08x}/{:08x} ({})\n",
+                        id.vendor,
+                        id.device,
+                        id.subvendor,
+                        id.subdevice,
+                        id.class,
+                        id.class_mask,
+                        e.to_errno()
+                    ),
+                }
+            }
+        }
+    }
+}
+
 /// The module: owns the driver registration.
 struct VfioPciModule {
     _driver: Pin<KBox<DriverRegistration<VfioPci>>>,
@@ -89,9 +136,7 @@ struct VfioPciModule {
 impl kernel::Module for VfioPciModule {
     fn init(module: &'static ThisModule) -> Result<Self> {
         let driver = KBox::pin_init(DriverRegistration::<VfioPci>::new(module), GFP_KERNEL)?;
-        if !params::ids().is_empty() {
-            pr_warn!("ids= is not supported yet; use driver_override\n");
-        }
+        fill_ids(&driver);
         Ok(Self { _driver: driver })
     }
 }

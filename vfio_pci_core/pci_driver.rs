@@ -173,6 +173,35 @@ impl<T: Driver> ErrHandlers<T> {
     }
 }
 
+impl<T: Driver> DriverRegistration<T> {
+    /// Adds a dynamic id (`pci_add_dynid()`): unlike the override-only
+    /// table, a dynamic id lets the driver bind matching devices on its own,
+    /// which is what vfio-pci's `ids=` parameter is for.
+    pub fn add_dynid(
+        &self,
+        vendor: u32,
+        device: u32,
+        subvendor: u32,
+        subdevice: u32,
+        class: u32,
+        class_mask: u32,
+    ) -> Result {
+        // SAFETY: The driver is registered while `self` exists.
+        to_result(unsafe {
+            bindings::pci_add_dynid(
+                self.drv.get(),
+                vendor,
+                device,
+                subvendor,
+                subdevice,
+                class,
+                class_mask,
+                0,
+            )
+        })
+    }
+}
+
 #[pinned_drop]
 impl<T: Driver> PinnedDrop for DriverRegistration<T> {
     fn drop(self: Pin<&mut Self>) {

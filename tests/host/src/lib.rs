@@ -10,6 +10,10 @@
 #[path = "../../../vfio_pci_core/logic.rs"]
 pub mod logic;
 
+/// `vfio_pci/ids.rs`.
+#[path = "../../../vfio_pci/ids.rs"]
+pub mod vfio_pci_ids;
+
 /// `vfio_pci/denylist.rs`.
 #[path = "../../../vfio_pci/denylist.rs"]
 pub mod vfio_pci_denylist;
@@ -20,6 +24,8 @@ mod config_tests;
 mod denylist_tests;
 #[cfg(test)]
 mod feature_tests;
+#[cfg(test)]
+mod ids_tests;
 #[cfg(test)]
 mod info_tests;
 #[cfg(test)]
