@@ -52,13 +52,23 @@ make -s KDIR="$KDIR" fmtcheck >/dev/null 2>&1; rc=$?
 [ $rc = 0 ] || make -s KDIR="$KDIR" fmtcheck 2>&1 | head -40
 count rustfmt $rc
 
-step "host unit tests (cargo test)"
-host_log=$(mktemp)
-(cd tests/host && cargo test 2>&1) | tee "$host_log" | grep -E '^test |test result' || true
-hp=$(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed/) p += $(i-1); if ($(i) ~ /^failed/) f += $(i-1) } } END { print p + 0, f + 0 }' "$host_log")
-set -- $hp
-passed=$((passed + $1)); failed=$((failed + $2))
-grep -q '^test result:' "$host_log" || { tail -20 "$host_log"; count host-tests-built 1; }
+# cargo test of one crate; every test counts.
+cargo_tests() { # name dir
+	local log
+	log=$(mktemp)
+	(cd "$2" && cargo test 2>&1) | tee "$log" | grep -E '^test |test result' || true
+	set -- $(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed/) p += $(i-1); if ($(i) ~ /^failed/) f += $(i-1) } } END { print p + 0, f + 0 }' "$log") "$1"
+	passed=$((passed + $1)); failed=$((failed + $2))
+	grep -q '^test result:' "$log" || { tail -20 "$log"; count "$3-tests-built" 1; }
+}
+
+step "host unit tests of the modules' pure logic (cargo test)"
+cargo_tests host tests/host
+
+step "vfio-bind: cargo test, clippy, rustfmt"
+cargo_tests vfio-bind tools/vfio-bind
+(cd tools/vfio-bind && PATH=/usr/bin:$PATH /usr/bin/cargo clippy --quiet --all-targets -- -D warnings 2>&1 | tail -20; exit "${PIPESTATUS[0]}"); count vfio-bind-clippy $?
+(cd tools/vfio-bind && PATH=/usr/bin:$PATH /usr/bin/cargo fmt -- --check >/dev/null 2>&1); count vfio-bind-rustfmt $?
 
 step "VM tests"
 vm_log=$(mktemp)
