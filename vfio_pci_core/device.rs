@@ -7,6 +7,7 @@ use crate::{
     driver::CoreParams,
     ffi,
     intrs::IrqState,
+    ioeventfd::IoEventFd,
     iomem::BarMap,
     logic::{
         config::VirtConfig,
@@ -85,6 +86,12 @@ impl Drop for MemoryEnableGuard<'_> {
     }
 }
 
+/// Upstream's `__vfio_pci_memory_enabled()`: MMIO may be accessed (the
+/// caller holds `memory_lock`).
+pub(crate) fn memory_enabled(pdev: &PciDev, mem: &MemoryState) -> bool {
+    !pdev.in_d3() && (pdev.no_command_memory() || mem.cmd_memory)
+}
+
 /// A VFIO PCI device driven by driver `T`: the core's state plus the
 /// driver's [`Driver::Data`].
 ///
@@ -93,7 +100,7 @@ impl Drop for MemoryEnableGuard<'_> {
 ///
 /// Lock order (outermost first): the VFIO core's `dev_set` lock (held
 /// around open and close), `open`, `config`, `irqs` (upstream's `igate`),
-/// `memory` (upstream's `memory_lock`).  `memory` is never held across a
+/// `ioeventfds`, `memory` (upstream's `memory_lock`).  `memory` is never held across a
 /// user copy.
 #[pin_data]
 pub struct Device<T: Driver> {
@@ -108,6 +115,9 @@ pub struct Device<T: Driver> {
     pub(crate) irqs: Mutex<IrqState>,
     #[pin]
     pub(crate) memory: RwSem<MemoryState>,
+    /// Registered ioeventfds (upstream's `ioeventfds_list`).
+    #[pin]
+    pub(crate) ioeventfds: Mutex<KVec<Pin<KBox<IoEventFd>>>>,
     /// The user's virtual `DisINTx` bit, mirrored from config space.
     pub(crate) virq_disabled: AtomicBool,
     /// INTx can be masked at the device (PCI 2.3 `DisINTx`); set at open,
@@ -133,6 +143,7 @@ impl<T: Driver> Device<T> {
             config <- new_mutex!(None),
             irqs <- new_mutex!(IrqState::default()),
             memory <- RwSem::new(MemoryState::default(), c"vfio_pci_core:memory_lock", static_lock_class!()),
+            ioeventfds <- new_mutex!(KVec::new()),
             virq_disabled: AtomicBool::new(false),
             pci_2_3: AtomicBool::new(false),
             params: T::params(),
@@ -157,7 +168,7 @@ impl<T: Driver> Device<T> {
 
     /// Upstream's `__vfio_pci_memory_enabled()`: MMIO may be accessed.
     pub(crate) fn memory_enabled(&self, mem: &MemoryState) -> bool {
-        !self.pdev.in_d3() && (self.pdev.no_command_memory() || mem.cmd_memory)
+        memory_enabled(&self.pdev, mem)
     }
 
     /// The core's first-open: enables the device, resets it if it can,
@@ -263,6 +274,7 @@ impl<T: Driver> Device<T> {
         // Stop the device from further DMA.
         pdev.clear_master();
         self.irqs_disable_all();
+        self.ioeventfds_clear();
         {
             let mut mem = self.memory.write();
             for bar in mem.bars.iter_mut() {
@@ -295,6 +307,7 @@ impl<T: Driver> Device<T> {
             ffi::VFIO_RS_VFIO_DEVICE_GET_IRQ_INFO => self.ioctl_get_irq_info(arg),
             ffi::VFIO_RS_VFIO_DEVICE_SET_IRQS => self.ioctl_set_irqs(arg),
             ffi::VFIO_RS_VFIO_DEVICE_RESET => self.ioctl_reset(),
+            ffi::VFIO_RS_VFIO_DEVICE_IOEVENTFD => self.ioctl_ioeventfd(arg),
             _ => Err(ENOTTY),
         }
     }

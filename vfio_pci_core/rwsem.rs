@@ -68,6 +68,16 @@ impl<T> RwSem<T> {
         ReadGuard { lock: self }
     }
 
+    /// Takes the semaphore for reading if that needs no waiting; any context.
+    pub(crate) fn try_read(&self) -> Option<ReadGuard<'_, T>> {
+        // SAFETY: `sem` is initialised (type invariant).
+        if unsafe { bindings::down_read_trylock(self.sem.get()) } == 0 {
+            return None;
+        }
+        // INVARIANT: The read lock is held until the guard drops.
+        Some(ReadGuard { lock: self })
+    }
+
     /// Takes the semaphore for writing; may sleep.
     pub(crate) fn write(&self) -> WriteGuard<'_, T> {
         // SAFETY: `sem` is initialised (type invariant).

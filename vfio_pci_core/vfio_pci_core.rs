@@ -22,6 +22,7 @@ mod ffi;
 mod info;
 mod intrs;
 mod intx;
+mod ioeventfd;
 mod iomem;
 mod irq;
 pub mod logic;
