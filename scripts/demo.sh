@@ -27,7 +27,7 @@ console=$(sed -n 's/^console log: //p' "$out")
 if [ -n "$console" ] && [ -f "$console" ]; then
 	echo
 	echo "==> in the VM: binding igb to our vfio-pci and using it"
-	sed -n '/^--- begin rs\/bind ---/,/^--- end rs\/vfio_info /p' "$console" |
+	sed -n '/^=== driver rs ===/,/^--- end rs\/vfio_info /p' "$console" |
 		grep -v -E '^\[ *[0-9]+\.[0-9]+\] (ACPI|PCI|pci )' || true
 fi
 exit "$rc"
