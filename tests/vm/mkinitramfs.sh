@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Build the gzip'd cpio initramfs of the test VM: busybox-static, the test
+# kernel's modules, our modules, the VFIO kselftests, our test programs and
+# the guest scripts (tests/vm/guest/; guest/init becomes /init).
+#
+# Usage: tests/vm/mkinitramfs.sh -k KDIR -s SELFTESTS_DIR -p PROGS_DIR
+#                                -o OUT.cpio.gz [-m MODULES_DIR]
+#
+#   KDIR           kernel build of scripts/build-kernel.sh
+#   SELFTESTS_DIR  output of tests/vm/build-selftests.sh
+#   PROGS_DIR      tests/vm/progs built (make -C tests/vm/progs OUTPUT=...)
+#   MODULES_DIR    directory with our vfio_pci_core.ko, vfio_pci.ko and
+#                  mlx5_vfio_pci.ko; without it the image can only test "c"
+#
+# Layout of the image:
+#   /init, /bin/busybox and its applet links
+#   /lib/modules/<ver>/kernel/...   the kernel's modules, incl. the C
+#                                   vfio-pci-core.ko and vfio-pci.ko
+#   /lib/modules/<ver>/updates/...  ours; depmod's "search updates built-in"
+#                                   makes modprobe vfio_pci pick them
+#   /vfio/modules.dep.c             the kernel's own modules.dep, from before
+#                                   ours shadowed the module names
+#   /vfio/selftests/, /vfio/progs/, /vfio/guest/
+set -euo pipefail
+. "$(dirname "$0")/../../scripts/env.sh"
+here=$(cd "$(dirname "$0")" && pwd)
+
+usage() { die "usage: $0 -k KDIR -s SELFTESTS_DIR -p PROGS_DIR -o OUT.cpio.gz [-m MODULES_DIR]"; }
+kdir= selftests= progs= out= moddir=
+while getopts k:s:p:o:m: opt; do
+	case $opt in
+	k) kdir=$OPTARG ;;
+	s) selftests=$OPTARG ;;
+	p) progs=$OPTARG ;;
+	o) out=$OPTARG ;;
+	m) moddir=$OPTARG ;;
+	*) usage ;;
+	esac
+done
+[ -n "$kdir" ] && [ -n "$selftests" ] && [ -n "$progs" ] && [ -n "$out" ] || usage
+
+kver=$(cat "$kdir/include/config/kernel.release")
+kmods=$kdir/mod-install/lib/modules/$kver
+[ -d "$kmods/kernel" ] || die "no installed modules in $kmods"
+[ -x "$kdir/usr/gen_init_cpio" ] || die "no $kdir/usr/gen_init_cpio"
+busybox=$(command -v busybox) || die "busybox not found (apt-get install busybox-static)"
+case $(readelf -l "$busybox") in
+*"program interpreter"*) die "$busybox is not static (apt-get install busybox-static)" ;;
+esac
+
+stage=$(mktemp -d "${TMPDIR:-/tmp}/vfio-rs-initramfs.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,root,etc,lib/modules}
+mkdir -p "$stage"/vfio/{selftests,progs,guest}
+
+# Busybox and its applets.
+install -m 0755 "$busybox" "$stage/bin/busybox"
+for applet in $("$busybox" --list-full); do
+	[ "$applet" = bin/busybox ] || ln -sf /bin/busybox "$stage/$applet"
+done
+
+# The kernel's modules, then ours under updates/.
+cp -a "$kmods" "$stage/lib/modules/"
+rm -f "$stage/lib/modules/$kver/build" "$stage/lib/modules/$kver/source"
+cp "$kmods/modules.dep" "$stage/vfio/modules.dep.c"
+if [ -n "$moddir" ]; then
+	for mod in vfio_pci_core vfio_pci mlx5_vfio_pci; do
+		ko=$moddir/$mod.ko
+		[ -f "$ko" ] || die "$ko is missing (build our modules first)"
+		magic=$(modinfo -F vermagic "$ko")
+		[ "${magic%% *}" = "$kver" ] ||
+			die "$ko was built for '${magic%% *}', the test kernel is $kver"
+		install -D -m 0644 "$ko" "$stage/lib/modules/$kver/updates/$mod.ko"
+		strip --strip-debug "$stage/lib/modules/$kver/updates/$mod.ko"
+	done
+fi
+# Our own depmod configuration, not the host's: updates/ wins over kernel/.
+echo "search updates built-in" > "$stage/depmod.conf"
+depmod -b "$stage" -C "$stage/depmod.conf" "$kver"
+rm "$stage/depmod.conf"
+if [ -n "$moddir" ]; then
+	grep -q "^updates/vfio_pci.ko:" "$stage/lib/modules/$kver/modules.dep" ||
+		die "depmod did not resolve vfio_pci to updates/vfio_pci.ko"
+fi
+
+# Tests and guest scripts.
+install -m 0755 "$selftests"/vfio_* "$stage/vfio/selftests/"
+install -m 0755 "$progs"/* "$stage/vfio/progs/"
+install -m 0755 "$here"/guest/* "$stage/vfio/guest/"
+install -m 0755 "$here/guest/init" "$stage/init"
+
+# The archive: the staging tree (owned by root inside the image), then
+# /dev/console, which the kernel needs before /init runs and which
+# gen_init_cpio can create without privileges.
+mkdir -p "$(dirname "$out")"
+{
+	(cd "$stage" && find . -mindepth 1 | LC_ALL=C sort |
+		cpio -o -H newc -R 0:0 --quiet)
+	printf 'nod /dev/console 0600 0 0 c 5 1\n' | "$kdir/usr/gen_init_cpio" -
+} | gzip -6 -n > "$out.tmp"
+mv "$out.tmp" "$out"
+log "initramfs $out ($(du -h "$out" | cut -f1))"

@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfio_badinput - bad input from userspace gets upstream's errno.
+ *
+ * Every call below is wrong in one way (argsz, index, offset, flag, count,
+ * mapping) and each check states the errno Linux 7.3's C vfio-pci gives;
+ * the VM runs this program against both drivers, so a difference fails one
+ * of them.  The host's dmesg check makes sure nothing here logs a WARNING,
+ * Oops or leak.
+ *
+ * Usage: vfio_badinput DDDD:BB:DD.F   (a device with a memory BAR0)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <linux/vfio.h>
+
+static unsigned int checks, failures;
+static int device;
+
+static void expect(int ret, int want_errno, const char *what)
+{
+	int e = errno;
+
+	checks++;
+	if (ret == -1 && e == want_errno) {
+		printf("ok %u - %s: %s\n", checks, what, strerror(want_errno));
+		return;
+	}
+	failures++;
+	printf("not ok %u - %s: want %s (saw ret=%d errno=%s)\n", checks, what,
+	       strerror(want_errno), ret, ret == -1 ? strerror(e) : "-");
+}
+
+static void die(const char *what)
+{
+	printf("not ok %u - %s: %s\nBail out!\n", ++checks, what, strerror(errno));
+	exit(1);
+}
+
+/* Whether the device is an SR-IOV PF (it has VF tokens then). */
+static bool is_pf(const char *bdf)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/sriov_totalvfs", bdf);
+	return access(path, F_OK) == 0;
+}
+
+static void expect_ok(int ret, const char *what)
+{
+	checks++;
+	if (ret >= 0) {
+		printf("ok %u - %s: accepted\n", checks, what);
+		return;
+	}
+	failures++;
+	printf("not ok %u - %s: want success (saw errno=%s)\n", checks, what, strerror(errno));
+}
+
+static int open_device(const char *bdf)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	char path[PATH_MAX], link[PATH_MAX];
+	int container, group, fd;
+	bool pf;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		die("iommu_group link");
+	link[n] = 0;
+	snprintf(path, sizeof(path), "/dev/vfio/%s", strrchr(link, '/') + 1);
+	container = open("/dev/vfio/vfio", O_RDWR);
+	group = open(path, O_RDWR);
+	if (container < 0 || group < 0)
+		die("open container/group");
+	if (ioctl(group, VFIO_GROUP_GET_STATUS, &status) ||
+	    !(status.flags & VFIO_GROUP_FLAGS_VIABLE) ||
+	    ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) ||
+	    ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+		die("group/container setup");
+	errno = 0;
+	fd = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, "0000:ff:1f.7");
+	expect(fd, ENODEV, "GET_DEVICE_FD of a device not in the group");
+	pf = is_pf(bdf);
+	errno = 0;
+	snprintf(path, sizeof(path), "%s vf_token=00000000-0000-0000-0000-000000000000", bdf);
+	fd = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, path);
+	if (pf) {
+		/* An unused PF takes the token as its new one. */
+		expect_ok(fd, "VF token given for a PF without VF users");
+		if (fd >= 0)
+			close(fd);
+	} else {
+		expect(fd, EINVAL, "VF token given for a device that is not a PF or VF");
+	}
+	snprintf(path, sizeof(path), "%s bogus=1", bdf);
+	errno = 0;
+	fd = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, path);
+	expect(fd, EINVAL, "unknown option in the device string");
+	fd = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	if (fd < 0)
+		die("VFIO_GROUP_GET_DEVICE_FD");
+	return fd;
+}
+
+int main(int argc, char **argv)
+{
+	struct vfio_region_info reg = { .argsz = sizeof(reg) };
+	struct vfio_irq_info irq = { .argsz = sizeof(irq) };
+	struct {
+		struct vfio_irq_set set;
+		__s32 fds[4];
+	} s;
+	struct {
+		struct vfio_device_feature f;
+		__u8 uuid[16];
+	} feat;
+	__u64 bar0, cfg, bar0_size, cfg_size;
+	char buf[64];
+	void *map;
+	bool pf;
+	int ret;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s BDF\n", argv[0]);
+		return 2;
+	}
+	device = open_device(argv[1]);
+
+	/* Region info. */
+	reg.index = VFIO_PCI_CONFIG_REGION_INDEX;
+	if (ioctl(device, VFIO_DEVICE_GET_REGION_INFO, &reg))
+		die("GET_REGION_INFO config");
+	cfg = reg.offset;
+	cfg_size = reg.size;
+	reg.index = VFIO_PCI_BAR0_REGION_INDEX;
+	if (ioctl(device, VFIO_DEVICE_GET_REGION_INFO, &reg))
+		die("GET_REGION_INFO BAR0");
+	bar0 = reg.offset;
+	bar0_size = reg.size;
+
+	reg.index = VFIO_PCI_NUM_REGIONS;
+	errno = 0;
+	expect(ioctl(device, VFIO_DEVICE_GET_REGION_INFO, &reg), EINVAL,
+	       "GET_REGION_INFO index past the regions");
+	reg.index = VFIO_PCI_VGA_REGION_INDEX;
+	errno = 0;
+	expect(ioctl(device, VFIO_DEVICE_GET_REGION_INFO, &reg), EINVAL,
+	       "GET_REGION_INFO of VGA on a non-VGA device");
+	reg.index = 0;
+	reg.argsz = 8;
+	errno = 0;
+	expect(ioctl(device, VFIO_DEVICE_GET_REGION_INFO, &reg), EINVAL,
+	       "GET_REGION_INFO argsz below minsz");
+	errno = 0;
+	expect(ioctl(device, VFIO_DEVICE_GET_REGION_INFO, (void *)8), EFAULT,
+	       "GET_REGION_INFO with a bad pointer");
+
+	/* IRQ info. */
+	irq.index = VFIO_PCI_NUM_IRQS;
+	errno = 0;
+	expect(ioctl(device, VFIO_DEVICE_GET_IRQ_INFO, &irq), EINVAL,
+	       "GET_IRQ_INFO index past the interrupts");
+	irq.index = 0;
+	irq.argsz = 4;
+	errno = 0;
+	expect(ioctl(device, VFIO_DEVICE_GET_IRQ_INFO, &irq), EINVAL,
+	       "GET_IRQ_INFO argsz below minsz");
+
+	/* SET_IRQS. */
+	memset(&s, 0, sizeof(s));
+	s.set.argsz = sizeof(s.set);
+	s.set.index = VFIO_PCI_MSI_IRQ_INDEX;
+	s.set.flags = VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_DATA_BOOL;
+	s.set.count = 1;
+	errno = 0;
+	expect(ioctl(device, VFIO_DEVICE_SET_IRQS, &s), EINVAL, "SET_IRQS with two data types");
+	s.set.flags = VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_DATA_EVENTFD;
+	s.set.argsz = sizeof(s.set) + 4;
+	s.set.start = 0xffffffff;
+	errno = 0;
+	expect(ioctl(device, VFIO_DEVICE_SET_IRQS, &s), EINVAL, "SET_IRQS start+count overflow");
+	s.set.start = 0;
+	s.set.count = 4;
+	errno = 0;
+	expect(ioctl(device, VFIO_DEVICE_SET_IRQS, &s), EINVAL,
+	       "SET_IRQS argsz too small for the eventfds");
+	s.set.index = 9;
+	s.set.count = 1;
+	errno = 0;
+	expect(ioctl(device, VFIO_DEVICE_SET_IRQS, &s), EINVAL, "SET_IRQS bad index");
+	s.set.index = VFIO_PCI_MSIX_IRQ_INDEX;
+	s.set.flags = VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_DATA_EVENTFD;
+	s.set.argsz = sizeof(s.set) + 4;
+	s.fds[0] = 1000;
+	errno = 0;
+	ret = ioctl(device, VFIO_DEVICE_SET_IRQS, &s);
+	if (ret == -1 && errno == EINVAL)
+		checks++, printf("ok %u - SET_IRQS MSI-X: device without MSI-X (EINVAL)\n", checks);
+	else
+		expect(ret, EBADF, "SET_IRQS MSI-X with a closed fd");
+
+	/* Region reads and writes. */
+	errno = 0;
+	expect(pread(device, buf, 4, cfg + cfg_size), EFAULT, "config read past the end");
+	errno = 0;
+	expect(pread(device, buf, 8, cfg + cfg_size - 4), EFAULT, "config read across the end");
+	errno = 0;
+	expect(pread(device, buf, 4, bar0 + bar0_size), EINVAL, "BAR0 read past the end");
+	errno = 0;
+	expect(pwrite(device, buf, 4, ((__u64)VFIO_PCI_ROM_REGION_INDEX << 40)), EINVAL,
+	       "write to the ROM region");
+	errno = 0;
+	expect(pread(device, buf, 4, (__u64)VFIO_PCI_NUM_REGIONS << 40), EINVAL,
+	       "read of a region that does not exist");
+	{
+		/* An address the compiler cannot see through. */
+		volatile uintptr_t bad = 8;
+
+		errno = 0;
+		expect(pread(device, (void *)bad, 4, cfg), EFAULT,
+		       "config read into a bad buffer");
+	}
+
+	/* mmap. */
+	errno = 0;
+	map = mmap(NULL, 4096, PROT_READ, MAP_SHARED, device, cfg);
+	expect(map == MAP_FAILED ? -1 : 0, EINVAL, "mmap of config space");
+	errno = 0;
+	map = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, device, bar0);
+	expect(map == MAP_FAILED ? -1 : 0, EINVAL, "private mmap of BAR0");
+	errno = 0;
+	map = mmap(NULL, bar0_size + 4096, PROT_READ, MAP_SHARED, device, bar0);
+	expect(map == MAP_FAILED ? -1 : 0, EINVAL, "mmap past the end of BAR0");
+
+	/* Features and unknown ioctls. */
+	memset(&feat, 0, sizeof(feat));
+	feat.f.argsz = sizeof(feat);
+	feat.f.flags = VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_PCI_VF_TOKEN;
+	pf = is_pf(argv[1]);
+	errno = 0;
+	if (pf)
+		expect_ok(ioctl(device, VFIO_DEVICE_FEATURE, &feat), "PCI_VF_TOKEN SET on a PF");
+	else
+		expect(ioctl(device, VFIO_DEVICE_FEATURE, &feat), ENOTTY,
+		       "PCI_VF_TOKEN on a device without SR-IOV");
+	feat.f.flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_PCI_VF_TOKEN;
+	errno = 0;
+	expect(ioctl(device, VFIO_DEVICE_FEATURE, &feat), pf ? EINVAL : ENOTTY,
+	       "PCI_VF_TOKEN GET (the token is never readable)");
+	feat.f.flags = VFIO_DEVICE_FEATURE_GET | 0xffff;
+	errno = 0;
+	expect(ioctl(device, VFIO_DEVICE_FEATURE, &feat), ENOTTY, "unknown feature");
+	errno = 0;
+	expect(ioctl(device, _IO(VFIO_TYPE, VFIO_BASE + 99), 0), ENOTTY, "unknown ioctl");
+
+	printf("1..%u\n", checks);
+	return failures ? 1 : 0;
+}

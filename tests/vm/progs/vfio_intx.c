@@ -1,0 +1,357 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfio_intx - INTx through VFIO on QEMU's edu device (1234:11e8), whose
+ * BAR0 has an interrupt raise register (0x60) and an acknowledge register
+ * (0x64); without MSI the device asserts its level-triggered INTx.
+ *
+ * Checks the behaviour userspace (QEMU, for legacy guests) relies on:
+ * GET_IRQ_INFO for INTx; the trigger eventfd fires on an interrupt; the
+ * interrupt is auto-masked until unmasked; unmask with nothing pending is
+ * silent, with the line still asserted re-sends; the virtual DisINTx bit of
+ * COMMAND suppresses delivery; unmask through an eventfd (virqfd); loopback
+ * triggers (DATA_NONE, DATA_BOOL); VFIO_DEVICE_IOEVENTFD raising the
+ * interrupt from the kernel; and the errnos of bad calls.
+ *
+ * Usage: vfio_intx DDDD:BB:DD.F
+ *
+ * Prints one TAP line per check and exits 1 if any failed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <linux/pci_regs.h>
+#include <linux/vfio.h>
+
+#define EDU_IRQ_STATUS	0x24
+#define EDU_IRQ_RAISE	0x60
+#define EDU_IRQ_ACK	0x64
+
+static unsigned int checks, failures;
+static int device;
+static __u64 bar0, config;
+
+static bool check(bool ok, const char *what, const char *saw_fmt, ...)
+{
+	va_list ap;
+
+	checks++;
+	if (ok) {
+		printf("ok %u - %s\n", checks, what);
+		return true;
+	}
+	failures++;
+	printf("not ok %u - %s (saw ", checks, what);
+	va_start(ap, saw_fmt);
+	vprintf(saw_fmt, ap);
+	va_end(ap);
+	printf(")\n");
+	return false;
+}
+
+static void die(const char *what)
+{
+	printf("not ok %u - %s: %s\nBail out!\n", ++checks, what, strerror(errno));
+	exit(1);
+}
+
+static void bar_write32(__u32 off, __u32 val)
+{
+	if (pwrite(device, &val, 4, bar0 + off) != 4)
+		die("BAR0 write");
+}
+
+static __u32 bar_read32(__u32 off)
+{
+	__u32 val;
+
+	if (pread(device, &val, 4, bar0 + off) != 4)
+		die("BAR0 read");
+	return val;
+}
+
+static __u16 cfg_read16(__u32 off)
+{
+	__u16 val;
+
+	if (pread(device, &val, 2, config + off) != 2)
+		die("config read");
+	return val;
+}
+
+static void cfg_write16(__u32 off, __u16 val)
+{
+	if (pwrite(device, &val, 2, config + off) != 2)
+		die("config write");
+}
+
+/* Waits up to @ms for @fd; returns the counter read, 0 if it did not fire. */
+static __u64 wait_event(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	__u64 v = 0;
+
+	if (poll(&p, 1, ms) == 1 && read(fd, &v, 8) != 8)
+		die("eventfd read");
+	return v;
+}
+
+/* One VFIO_DEVICE_SET_IRQS call for INTx with up to one int32 of data. */
+static int set_irqs(__u32 index, __u32 flags, __u32 start, __u32 count, int data)
+{
+	struct {
+		struct vfio_irq_set set;
+		__s32 data;
+	} s = {
+		.set = {
+			.argsz = sizeof(s), .flags = flags, .index = index,
+			.start = start, .count = count,
+		},
+		.data = data,
+	};
+
+	if (flags & VFIO_IRQ_SET_DATA_BOOL)
+		s.set.argsz = sizeof(s.set) + count;
+	return ioctl(device, VFIO_DEVICE_SET_IRQS, &s);
+}
+
+static int open_device(const char *bdf)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	char path[PATH_MAX], link[PATH_MAX];
+	int container, group, fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		die("iommu_group link");
+	link[n] = 0;
+	snprintf(path, sizeof(path), "/dev/vfio/%s", strrchr(link, '/') + 1);
+	container = open("/dev/vfio/vfio", O_RDWR);
+	group = open(path, O_RDWR);
+	if (container < 0 || group < 0)
+		die("open container/group");
+	if (ioctl(group, VFIO_GROUP_GET_STATUS, &status) ||
+	    !(status.flags & VFIO_GROUP_FLAGS_VIABLE))
+		die("group not viable");
+	if (ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) ||
+	    ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+		die("container setup");
+	fd = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	if (fd < 0)
+		die("VFIO_GROUP_GET_DEVICE_FD");
+	return fd;
+}
+
+static __u64 region_offset(__u32 index)
+{
+	struct vfio_region_info info = { .argsz = sizeof(info), .index = index };
+
+	if (ioctl(device, VFIO_DEVICE_GET_REGION_INFO, &info))
+		die("VFIO_DEVICE_GET_REGION_INFO");
+	return info.offset;
+}
+
+int main(int argc, char **argv)
+{
+	struct vfio_irq_info irq = { .argsz = sizeof(irq), .index = VFIO_PCI_INTX_IRQ_INDEX };
+	__u32 none = VFIO_IRQ_SET_DATA_NONE, efd_flag = VFIO_IRQ_SET_DATA_EVENTFD;
+	__u32 trig = VFIO_IRQ_SET_ACTION_TRIGGER, unmask = VFIO_IRQ_SET_ACTION_UNMASK;
+	__u32 mask = VFIO_IRQ_SET_ACTION_MASK;
+	int efd, ufd, ret;
+	__u64 v;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s BDF\n", argv[0]);
+		return 2;
+	}
+	device = open_device(argv[1]);
+	bar0 = region_offset(VFIO_PCI_BAR0_REGION_INDEX);
+	config = region_offset(VFIO_PCI_CONFIG_REGION_INDEX);
+
+	ret = ioctl(device, VFIO_DEVICE_GET_IRQ_INFO, &irq);
+	check(!ret && irq.count == 1, "INTx: GET_IRQ_INFO count 1",
+	      "ret=%d count=%u", ret, irq.count);
+	check(irq.flags == (VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_MASKABLE |
+			    VFIO_IRQ_INFO_AUTOMASKED),
+	      "INTx: flags EVENTFD|MASKABLE|AUTOMASKED", "flags=%#x", irq.flags);
+
+	/* Memory decode on, DisINTx off, as a guest driver would. */
+	cfg_write16(PCI_COMMAND, (cfg_read16(PCI_COMMAND) | PCI_COMMAND_MEMORY) &
+				 ~PCI_COMMAND_INTX_DISABLE);
+	check(bar_read32(0) == 0x010000ed, "edu: identification register readable",
+	      "%#x", bar_read32(0));
+
+	/* Bad input first, while INTx is not set up. */
+	errno = 0;
+	ret = set_irqs(VFIO_PCI_INTX_IRQ_INDEX, unmask | none, 0, 1, 0);
+	check(ret == -1 && errno == EINVAL, "unmask before INTx is set up: EINVAL",
+	      "ret=%d errno=%d", ret, errno);
+
+	efd = eventfd(0, EFD_NONBLOCK);
+	ufd = eventfd(0, EFD_NONBLOCK);
+	if (efd < 0 || ufd < 0)
+		die("eventfd");
+	ret = set_irqs(VFIO_PCI_INTX_IRQ_INDEX, trig | efd_flag, 0, 1, efd);
+	check(!ret, "INTx trigger eventfd set", "ret=%d errno=%d", ret, errno);
+
+	bar_write32(EDU_IRQ_RAISE, 1);
+	v = wait_event(efd, 2000);
+	check(v == 1, "interrupt signals the eventfd", "counter %llu", (unsigned long long)v);
+
+	/* Automasked: the still-asserted line does not signal again. */
+	bar_write32(EDU_IRQ_RAISE, 2);
+	v = wait_event(efd, 300);
+	check(v == 0, "masked after delivery", "counter %llu", (unsigned long long)v);
+
+	/* Acknowledge, then unmask: nothing pending, nothing sent. */
+	bar_write32(EDU_IRQ_ACK, bar_read32(EDU_IRQ_STATUS));
+	ret = set_irqs(VFIO_PCI_INTX_IRQ_INDEX, unmask | none, 0, 1, 0);
+	v = wait_event(efd, 300);
+	check(!ret && v == 0, "unmask with nothing pending is silent",
+	      "ret=%d counter %llu", ret, (unsigned long long)v);
+
+	/* A new interrupt is delivered once unmasked. */
+	bar_write32(EDU_IRQ_RAISE, 4);
+	v = wait_event(efd, 2000);
+	check(v == 1, "delivered again after unmask", "counter %llu", (unsigned long long)v);
+
+	/* Unmask while the line is still asserted: re-sent. */
+	ret = set_irqs(VFIO_PCI_INTX_IRQ_INDEX, unmask | VFIO_IRQ_SET_DATA_BOOL, 0, 1, 1);
+	v = wait_event(efd, 2000);
+	check(!ret && v == 1, "unmask (DATA_BOOL) with the line asserted re-sends",
+	      "ret=%d counter %llu", ret, (unsigned long long)v);
+	bar_write32(EDU_IRQ_ACK, bar_read32(EDU_IRQ_STATUS));
+	set_irqs(VFIO_PCI_INTX_IRQ_INDEX, unmask | none, 0, 1, 0);
+
+	/* Virtual DisINTx suppresses delivery; clearing it delivers. */
+	cfg_write16(PCI_COMMAND, cfg_read16(PCI_COMMAND) | PCI_COMMAND_INTX_DISABLE);
+	check(cfg_read16(PCI_COMMAND) & PCI_COMMAND_INTX_DISABLE,
+	      "DisINTx reads back set", "%#x", cfg_read16(PCI_COMMAND));
+	bar_write32(EDU_IRQ_RAISE, 8);
+	v = wait_event(efd, 300);
+	check(v == 0, "no delivery while DisINTx is set", "counter %llu", (unsigned long long)v);
+	cfg_write16(PCI_COMMAND, cfg_read16(PCI_COMMAND) & ~PCI_COMMAND_INTX_DISABLE);
+	v = wait_event(efd, 2000);
+	check(v == 1, "pending interrupt delivered when DisINTx clears",
+	      "counter %llu", (unsigned long long)v);
+	bar_write32(EDU_IRQ_ACK, bar_read32(EDU_IRQ_STATUS));
+
+	/* Unmask through an eventfd. */
+	ret = set_irqs(VFIO_PCI_INTX_IRQ_INDEX, unmask | efd_flag, 0, 1, ufd);
+	check(!ret, "unmask eventfd set", "ret=%d errno=%d", ret, errno);
+	v = 1;
+	if (write(ufd, &v, 8) != 8)
+		die("unmask eventfd write");
+	bar_write32(EDU_IRQ_RAISE, 16);
+	v = wait_event(efd, 2000);
+	check(v == 1, "unmask eventfd re-arms INTx", "counter %llu", (unsigned long long)v);
+	bar_write32(EDU_IRQ_ACK, bar_read32(EDU_IRQ_STATUS));
+	ret = set_irqs(VFIO_PCI_INTX_IRQ_INDEX, unmask | efd_flag, 0, 1, -1);
+	check(!ret, "unmask eventfd cleared", "ret=%d errno=%d", ret, errno);
+
+	/* Loopback triggers. */
+	ret = set_irqs(VFIO_PCI_INTX_IRQ_INDEX, trig | none, 0, 1, 0);
+	v = wait_event(efd, 1000);
+	check(!ret && v == 1, "loopback DATA_NONE", "ret=%d counter %llu", ret,
+	      (unsigned long long)v);
+	ret = set_irqs(VFIO_PCI_INTX_IRQ_INDEX, trig | VFIO_IRQ_SET_DATA_BOOL, 0, 1, 0);
+	v = wait_event(efd, 300);
+	check(!ret && v == 0, "loopback DATA_BOOL false is silent", "ret=%d counter %llu",
+	      ret, (unsigned long long)v);
+
+	/* Bad input. */
+	errno = 0;
+	ret = set_irqs(VFIO_PCI_INTX_IRQ_INDEX, mask | efd_flag, 0, 1, ufd);
+	check(ret == -1 && errno == ENOTTY, "mask through an eventfd: ENOTTY",
+	      "ret=%d errno=%d", ret, errno);
+	errno = 0;
+	ret = set_irqs(VFIO_PCI_INTX_IRQ_INDEX, trig | efd_flag, 1, 1, efd);
+	check(ret == -1 && errno == EINVAL, "start 1: EINVAL", "ret=%d errno=%d", ret, errno);
+	errno = 0;
+	ret = set_irqs(VFIO_PCI_MSI_IRQ_INDEX, trig | efd_flag, 0, 1, efd);
+	check(ret == -1 && errno == EINVAL, "MSI while INTx is in use: EINVAL",
+	      "ret=%d errno=%d", ret, errno);
+	errno = 0;
+	ret = set_irqs(VFIO_PCI_MSI_IRQ_INDEX, mask | none, 0, 1, 0);
+	check(ret == -1 && errno == ENOTTY, "MSI mask: ENOTTY", "ret=%d errno=%d", ret, errno);
+	errno = 0;
+	ret = set_irqs(VFIO_PCI_INTX_IRQ_INDEX, trig | efd_flag, 0, 1, 12345);
+	check(ret == -1 && errno == EBADF, "closed eventfd: EBADF", "ret=%d errno=%d",
+	      ret, errno);
+
+	/* An ioeventfd that raises the interrupt from the kernel. */
+	{
+		struct vfio_device_ioeventfd io = {
+			.argsz = sizeof(io), .flags = VFIO_DEVICE_IOEVENTFD_32,
+			.offset = bar0 + EDU_IRQ_RAISE, .data = 64, .fd = ufd,
+		};
+		__u64 one = 1;
+
+		set_irqs(VFIO_PCI_INTX_IRQ_INDEX, unmask | none, 0, 1, 0);
+		wait_event(ufd, 0);
+		ret = ioctl(device, VFIO_DEVICE_IOEVENTFD, &io);
+		check(!ret, "ioeventfd registered", "ret=%d errno=%d", ret, errno);
+		if (write(ufd, &one, 8) != 8)
+			die("ioeventfd write");
+		v = wait_event(efd, 2000);
+		check(v == 1, "ioeventfd write raised the interrupt", "counter %llu",
+		      (unsigned long long)v);
+		check(bar_read32(EDU_IRQ_STATUS) & 64, "ioeventfd data reached the device",
+		      "status %#x", bar_read32(EDU_IRQ_STATUS));
+		bar_write32(EDU_IRQ_ACK, bar_read32(EDU_IRQ_STATUS));
+		set_irqs(VFIO_PCI_INTX_IRQ_INDEX, unmask | none, 0, 1, 0);
+
+		errno = 0;
+		ret = ioctl(device, VFIO_DEVICE_IOEVENTFD, &io);
+		check(ret == -1 && errno == EEXIST, "same ioeventfd again: EEXIST",
+		      "ret=%d errno=%d", ret, errno);
+		io.fd = -1;
+		ret = ioctl(device, VFIO_DEVICE_IOEVENTFD, &io);
+		check(!ret, "ioeventfd removed", "ret=%d errno=%d", ret, errno);
+		errno = 0;
+		ret = ioctl(device, VFIO_DEVICE_IOEVENTFD, &io);
+		check(ret == -1 && errno == ENODEV, "removing it again: ENODEV",
+		      "ret=%d errno=%d", ret, errno);
+		io.fd = ufd;
+		io.flags = VFIO_DEVICE_IOEVENTFD_32 | VFIO_DEVICE_IOEVENTFD_16;
+		errno = 0;
+		ret = ioctl(device, VFIO_DEVICE_IOEVENTFD, &io);
+		check(ret == -1 && errno == EINVAL, "two sizes: EINVAL", "ret=%d errno=%d",
+		      ret, errno);
+		io.flags = VFIO_DEVICE_IOEVENTFD_32;
+		io.offset = config + 4;
+		errno = 0;
+		ret = ioctl(device, VFIO_DEVICE_IOEVENTFD, &io);
+		check(ret == -1 && errno == EINVAL, "ioeventfd on config space: EINVAL",
+		      "ret=%d errno=%d", ret, errno);
+		io.argsz = 8;
+		io.offset = bar0 + EDU_IRQ_RAISE;
+		errno = 0;
+		ret = ioctl(device, VFIO_DEVICE_IOEVENTFD, &io);
+		check(ret == -1 && errno == EINVAL, "short argsz: EINVAL", "ret=%d errno=%d",
+		      ret, errno);
+	}
+
+	/* Teardown. */
+	ret = set_irqs(VFIO_PCI_INTX_IRQ_INDEX, trig | none, 0, 0, 0);
+	check(!ret, "INTx disabled", "ret=%d errno=%d", ret, errno);
+	bar_write32(EDU_IRQ_RAISE, 32);
+	v = wait_event(efd, 300);
+	check(v == 0, "no delivery after disable", "counter %llu", (unsigned long long)v);
+	bar_write32(EDU_IRQ_ACK, bar_read32(EDU_IRQ_STATUS));
+
+	printf("1..%u\n", checks);
+	return failures ? 1 : 0;
+}
