@@ -300,6 +300,10 @@ def main():
     elif not done:
         finished.status = "fail"
         finished.detail = f"the guest stopped before the end (QEMU status {args.qemu_status})"
+        # QEMU says who stopped it, e.g. someone's "pkill qemu".
+        for line in lines:
+            if re.match(r"qemu-system-\S+: terminating on signal", line):
+                finished.detail += f"; {line}"
     elif args.qemu_status != 0:
         finished.status, finished.detail = "fail", f"QEMU exited with status {args.qemu_status}"
     else:

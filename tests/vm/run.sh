@@ -13,19 +13,23 @@
 #   --tests         extended regex (no spaces) selecting tests by name, e.g.
 #                   'vfio_info|device_test'; bind and unbind always run
 #   --keep          keep the run directory's initramfs, not just the log
+#   --verbose       stream the whole console instead of the result lines
 #   --timeout       hard limit for the whole VM run (default 2400 s, or
 #                   $VFIO_RS_VM_TIMEOUT)
 #   --idle-timeout  kill the VM when its console stays silent this long
 #                   (default 600 s; a wedged guest cannot time itself out)
 #   --timeout-mult  multiply every per-test timeout in the guest by N
-#   --verbose       stream the whole console instead of the result lines
 #
 # Our modules are expected at the top of the work tree (vfio_pci_core.ko,
 # vfio_pci.ko, mlx5_vfio_pci.ko; build them first).  Each run gets a
 # directory under $VFIO_RS_CACHE/vm/runs/ with the full console log.
 #
 # Environment: VFIO_RS_VM_MEM (default 4G), VFIO_RS_VM_SMP (vCPUs, default
-# 2), VFIO_RS_VM_APPEND (more kernel command line), VFIO_RS_VM_TIMEOUT.
+# 2), VFIO_RS_VM_ACCEL (default tcg,thread=single), VFIO_RS_VM_APPEND (more
+# kernel command line), VFIO_RS_VM_TIMEOUT.
+#
+# Everything runs from main(), so that bash has read the whole script before
+# it starts: editing it while a run is going cannot derail that run.
 set -euo pipefail
 . "$(dirname "$0")/../../scripts/env.sh"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -39,84 +43,73 @@ vm_timeout=${VFIO_RS_VM_TIMEOUT:-2400}
 idle_timeout=600
 vm_mem=${VFIO_RS_VM_MEM:-4G}
 vm_smp=${VFIO_RS_VM_SMP:-2}
+vm_accel=${VFIO_RS_VM_ACCEL:-tcg,thread=single}
 vm_append=${VFIO_RS_VM_APPEND:-}
 
-usage() { sed -n '/^# Usage:/,/^# directory/s/^# \{0,1\}//p' "$0" >&2; exit 2; }
-while [ $# -gt 0 ]; do
-	case $1 in
-	--drivers) drivers=${2:?}; shift 2 ;;
-	--tests) tests=${2:?}; shift 2 ;;
-	--keep) keep=1; shift ;;
-	--timeout) vm_timeout=${2:?}; shift 2 ;;
-	--idle-timeout) idle_timeout=${2:?}; shift 2 ;;
-	--timeout-mult) timeout_mult=${2:?}; shift 2 ;;
-	--verbose) verbose=1; shift ;;
-	-h|--help) usage ;;
-	*) echo "unknown option: $1" >&2; usage ;;
-	esac
-done
-for d in ${drivers//,/ }; do
-	[ "$d" = c ] || [ "$d" = rs ] || die "--drivers: a comma-separated list of c and rs, not '$drivers'"
-done
-[ -n "${drivers//,/}" ] || die "--drivers: empty"
-case $tests in
-*[[:space:]]*) die "--tests: the pattern goes on the kernel command line, it cannot contain spaces" ;;
-esac
-[[ $vm_timeout =~ ^[0-9]+$ ]] || die "--timeout: seconds"
-[[ $idle_timeout =~ ^[0-9]+$ ]] || die "--idle-timeout: seconds"
-[[ $timeout_mult =~ ^[0-9]+$ ]] || die "--timeout-mult: a whole number"
+usage() {
+	sed -n '/^# Usage:/,/^# directory/s/^# \{0,1\}//p' "$0" >&2
+	exit 2
+}
 
-# 1. Inputs: kernel, our modules, kselftests, our programs, initramfs.
-kdir=$("$VFIO_RS_TOP/scripts/build-kernel.sh")
-modules_args=()
-if [[ ,$drivers, == *,rs,* ]]; then
-	missing=
-	for mod in vfio_pci_core vfio_pci mlx5_vfio_pci; do
-		[ -f "$VFIO_RS_TOP/$mod.ko" ] || missing="$missing $mod.ko"
+parse_args() {
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--drivers) drivers=${2:?}; shift 2 ;;
+		--tests) tests=${2:?}; shift 2 ;;
+		--keep) keep=1; shift ;;
+		--verbose) verbose=1; shift ;;
+		--timeout) vm_timeout=${2:?}; shift 2 ;;
+		--idle-timeout) idle_timeout=${2:?}; shift 2 ;;
+		--timeout-mult) timeout_mult=${2:?}; shift 2 ;;
+		-h|--help) usage ;;
+		*) echo "unknown option: $1" >&2; usage ;;
+		esac
 	done
-	[ -z "$missing" ] ||
-		die "--drivers includes rs but our modules are not built (missing:$missing in $VFIO_RS_TOP); build them, or use --drivers c"
-	modules_args=(-m "$VFIO_RS_TOP")
-fi
-selftests=$("$here/build-selftests.sh" "$kdir")
-progs=$VFIO_RS_CACHE/vm/progs/$(basename "$kdir")
-make -s -C "$here/progs" KDIR="$kdir" OUTPUT="$progs" >&2
+	local d
+	for d in ${drivers//,/ }; do
+		[ "$d" = c ] || [ "$d" = rs ] ||
+			die "--drivers: a comma-separated list of c and rs, not '$drivers'"
+	done
+	[ -n "${drivers//,/}" ] || die "--drivers: empty"
+	case $tests in
+	*[[:space:]]*) die "--tests: the pattern goes on the kernel command line, it cannot contain spaces" ;;
+	esac
+	[[ $vm_timeout =~ ^[0-9]+$ ]] || die "--timeout: seconds"
+	[[ $idle_timeout =~ ^[0-9]+$ ]] || die "--idle-timeout: seconds"
+	[[ $timeout_mult =~ ^[0-9]+$ ]] || die "--timeout-mult: a whole number"
+}
 
-# Keep the 20 newest run directories.
-ls -1dt "$VFIO_RS_CACHE"/vm/runs/*/ 2>/dev/null | tail -n +20 | xargs -r rm -rf
-run_dir=$VFIO_RS_CACHE/vm/runs/$(date +%Y%m%d-%H%M%S)-$$
-mkdir -p "$run_dir"
-initramfs=$run_dir/initramfs.cpio.gz
-"$here/mkinitramfs.sh" -k "$kdir" -s "$selftests" -p "$progs" -o "$initramfs" "${modules_args[@]}"
-console=$run_dir/console.log
+# Builds (or finds cached) the kernel, kselftests, our programs and the
+# initramfs; sets kdir, run_dir, initramfs and console.
+build_inputs() {
+	local modules_args=() missing= mod selftests progs
+	kdir=$("$VFIO_RS_TOP/scripts/build-kernel.sh")
+	if [[ ,$drivers, == *,rs,* ]]; then
+		for mod in vfio_pci_core vfio_pci mlx5_vfio_pci; do
+			[ -f "$VFIO_RS_TOP/$mod.ko" ] || missing="$missing $mod.ko"
+		done
+		[ -z "$missing" ] ||
+			die "--drivers includes rs but our modules are not built (missing:$missing in $VFIO_RS_TOP); build them, or use --drivers c"
+		modules_args=(-m "$VFIO_RS_TOP")
+	fi
+	selftests=$("$here/build-selftests.sh" "$kdir")
+	progs=$VFIO_RS_CACHE/vm/progs/$(basename "$kdir")
+	make -s -C "$here/progs" KDIR="$kdir" OUTPUT="$progs" >&2
 
-# 2. Boot.  TCG: no KVM.  Interrupt remapping needs kernel-irqchip=split
-# (or off) under KVM; TCG accepts and ignores the option (checked with QEMU
-# 10.0), it is there for whoever switches to KVM.
-# The IOMMU must translate (iommu.passthrough=0), as the kselftests check
-# the IOMMU's page tables; vfio_pci_driver_test needs >= 3 GiB of guest RAM
-# besides the 1 GiB huge page of vfio_dma_mapping_test's 1 GiB cases.
-# lapic=notscdeadline: with the TSC-deadline timer, TCG guests wedged in 3
-# of 4 full runs (a vCPU idles and its timer interrupt never comes: "rcu:
-# rcu_sched kthread timer wakeup didn't happen"); the APIC one-shot timer
-# has not shown that.
-cmdline="console=ttyS0 intel_iommu=on iommu.passthrough=0 panic=-1"
-cmdline+=" log_buf_len=16M hugepagesz=1G hugepages=1 lapic=notscdeadline"
-cmdline+=" vfio_rs.drivers=$drivers vfio_rs.tests=$tests vfio_rs.timeout_mult=$timeout_mult"
-cmdline+=${vm_append:+ $vm_append}
-pidfile=$run_dir/qemu.pid
-qemu=(qemu-system-x86_64
-	-machine q35,kernel-irqchip=split -accel tcg -cpu max -smp "$vm_smp" -m "$vm_mem"
-	-device intel-iommu,intremap=on,caching-mode=on
-	-device igb -device edu
-	-nographic -nic none -no-reboot -pidfile "$pidfile"
-	-kernel "$kdir/arch/x86/boot/bzImage" -initrd "$initramfs"
-	-append "$cmdline")
+	# The 20 newest run directories stay.
+	ls -1dt "$VFIO_RS_CACHE"/vm/runs/*/ 2>/dev/null | tail -n +20 | xargs -r rm -rf
+	run_dir=$VFIO_RS_CACHE/vm/runs/$(date +%Y%m%d-%H%M%S)-$$
+	mkdir -p "$run_dir"
+	initramfs=$run_dir/initramfs.cpio.gz
+	console=$run_dir/console.log
+	"$here/mkinitramfs.sh" -k "$kdir" -s "$selftests" -p "$progs" \
+		-o "$initramfs" "${modules_args[@]}"
+}
 
-# Kills QEMU (by the pid it wrote) once the console has been silent for
+# Kills QEMU (by the pid it wrote to $1) once $console has been silent for
 # $idle_timeout seconds, and says so in $run_dir/killed.
 watchdog() {
-	local pid idle
+	local pidfile=$1 pid idle
 	while [ ! -s "$pidfile" ]; do sleep 1; done
 	pid=$(cat "$pidfile")
 	while kill -0 "$pid" 2>/dev/null; do
@@ -130,33 +123,68 @@ watchdog() {
 	done
 }
 
-log "booting the test VM (drivers $drivers, timeout ${vm_timeout}s); console: $console"
-start=$(date +%s)
-: > "$console"
-watchdog &
-watchdog_pid=$!
-set +e
-timeout -k 10 "$vm_timeout" "${qemu[@]}" < /dev/null 2>&1 | sed -u 's/\r//g' | tee "$console" |
-	if [ "$verbose" = 1 ]; then
-		cat
-	else
-		# Progress only; the summary block repeats the results.
-		awk '/^=== results ===$/ { done = 1 }
-		     !done && /^(VFIO_RS_RESULT|VFIO_RS_BOOTED|=== driver )/ { print; fflush() }'
-	fi
-status=("${PIPESTATUS[@]}")
-set -e
-kill "$watchdog_pid" 2>/dev/null || true
-wait "$watchdog_pid" 2>/dev/null || true
-elapsed=$(($(date +%s) - start))
-qemu_status=${status[0]}
-killed=$(cat "$run_dir/killed" 2>/dev/null || true)
-[ "$qemu_status" != 124 ] || killed="QEMU killed: host timeout of ${vm_timeout}s"
-log "VM run took ${elapsed}s (QEMU status $qemu_status${killed:+; $killed})"
-[ "$keep" = 1 ] || rm -f "$initramfs"
+# Boots the VM, saving the console to $console and showing progress; sets
+# qemu_status, killed (why the host stopped QEMU, if it did) and elapsed.
+boot() {
+	local cmdline qemu pidfile=$run_dir/qemu.pid watchdog_pid start status
+	# TCG: no KVM.  thread=single: with one host thread per vCPU (MTTCG),
+	# 4 of 7 full runs wedged at an igb reset, one vCPU idle and its timer
+	# interrupt never coming ("rcu: rcu_sched kthread timer wakeup didn't
+	# happen"), with the TSC-deadline timer and without.  Interrupt
+	# remapping needs kernel-irqchip=split (or off) under KVM; TCG accepts
+	# and ignores it (checked with QEMU 10.0), it is there for whoever
+	# switches to KVM.  The IOMMU must translate (iommu.passthrough=0): the
+	# kselftests check its page tables.  vfio_pci_driver_test needs >= 3 GiB
+	# of guest RAM besides the 1 GiB huge page of vfio_dma_mapping_test.
+	cmdline="console=ttyS0 intel_iommu=on iommu.passthrough=0 panic=-1"
+	cmdline+=" log_buf_len=16M hugepagesz=1G hugepages=1"
+	cmdline+=" vfio_rs.drivers=$drivers vfio_rs.tests=$tests vfio_rs.timeout_mult=$timeout_mult"
+	cmdline+=${vm_append:+ $vm_append}
+	qemu=(qemu-system-x86_64
+		-machine q35,kernel-irqchip=split -accel "$vm_accel"
+		-cpu max -smp "$vm_smp" -m "$vm_mem"
+		-device intel-iommu,intremap=on,caching-mode=on
+		-device igb -device edu
+		-nographic -nic none -no-reboot -pidfile "$pidfile"
+		-kernel "$kdir/arch/x86/boot/bzImage" -initrd "$initramfs"
+		-append "$cmdline")
 
-# 3. Verdict.
-echo "console log: $console"
-echo "VM run: ${elapsed}s"
-python3 "$here/report.py" --console "$console" --known "$here/known-failures.txt" \
-	--qemu-status "$qemu_status" --killed "$killed"
+	log "booting the test VM (drivers $drivers, timeout ${vm_timeout}s); console: $console"
+	start=$(date +%s)
+	: > "$console"
+	watchdog "$pidfile" &
+	watchdog_pid=$!
+	set +e
+	timeout -k 10 "$vm_timeout" "${qemu[@]}" < /dev/null 2>&1 |
+		sed -u 's/\r//g' | tee "$console" |
+		if [ "$verbose" = 1 ]; then
+			cat
+		else
+			# Progress only; the summary block repeats the results.
+			awk '/^=== results ===$/ { done = 1 }
+			     !done && /^(VFIO_RS_RESULT|VFIO_RS_BOOTED|=== driver )/ { print; fflush() }'
+		fi
+	status=("${PIPESTATUS[@]}")
+	set -e
+	kill "$watchdog_pid" 2>/dev/null || true
+	wait "$watchdog_pid" 2>/dev/null || true
+	elapsed=$(($(date +%s) - start))
+	qemu_status=${status[0]}
+	killed=$(cat "$run_dir/killed" 2>/dev/null || true)
+	[ "$qemu_status" != 124 ] || killed="QEMU killed: host timeout of ${vm_timeout}s"
+	log "VM run took ${elapsed}s (QEMU status $qemu_status${killed:+; $killed})"
+}
+
+main() {
+	parse_args "$@"
+	build_inputs
+	boot
+	[ "$keep" = 1 ] || rm -f "$initramfs"
+	echo "console log: $console"
+	echo "VM run: ${elapsed}s"
+	python3 "$here/report.py" --console "$console" \
+		--known "$here/known-failures.txt" \
+		--qemu-status "$qemu_status" --killed "$killed"
+}
+
+main "$@"; exit
