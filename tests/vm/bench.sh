@@ -6,7 +6,7 @@
 # 1.0: ours is faster).  Figures are medians of many runs under TCG, where
 # absolute numbers are inflated but both drivers pay the same emulation.
 #
-# Usage: tests/vm/bench.sh [iterations]
+# Usage: tests/vm/bench.sh
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../scripts/env.sh"
