@@ -24,6 +24,10 @@
 # vfio_pci.ko, mlx5_vfio_pci.ko; build them first).  Each run gets a
 # directory under $VFIO_RS_CACHE/vm/runs/ with the full console log.
 #
+# Only one VM runs at a time on this host: two TCG guests on two cores starve
+# each other (RCU stalls, kselftest timeouts), so a run waits on the lock
+# $VFIO_RS_CACHE/vm/lock for the one before it to end.
+#
 # Environment: VFIO_RS_VM_MEM (default 4G), VFIO_RS_VM_SMP (vCPUs, default
 # 2), VFIO_RS_VM_ACCEL (default tcg,thread=single), VFIO_RS_VM_APPEND (more
 # kernel command line), VFIO_RS_VM_TIMEOUT.
@@ -149,6 +153,12 @@ boot() {
 		-kernel "$kdir/arch/x86/boot/bzImage" -initrd "$initramfs"
 		-append "$cmdline")
 
+	mkdir -p "$VFIO_RS_CACHE/vm"
+	exec 9> "$VFIO_RS_CACHE/vm/lock"
+	if ! flock -n 9; then
+		log "another VM run holds $VFIO_RS_CACHE/vm/lock; waiting for it"
+		flock 9
+	fi
 	log "booting the test VM (drivers $drivers, timeout ${vm_timeout}s); console: $console"
 	start=$(date +%s)
 	: > "$console"
@@ -172,6 +182,7 @@ boot() {
 	qemu_status=${status[0]}
 	killed=$(cat "$run_dir/killed" 2>/dev/null || true)
 	[ "$qemu_status" != 124 ] || killed="QEMU killed: host timeout of ${vm_timeout}s"
+	exec 9>&-
 	log "VM run took ${elapsed}s (QEMU status $qemu_status${killed:+; $killed})"
 }
 
