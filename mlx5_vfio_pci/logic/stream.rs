@@ -85,7 +85,7 @@ impl MigrationHeader {
     }
 
     /// Encodes the header as the stream carries it.
-    pub(crate) fn to_bytes(&self) -> [u8; HEADER_SIZE] {
+    pub(crate) fn to_bytes(self) -> [u8; HEADER_SIZE] {
         let mut b = [0u8; HEADER_SIZE];
         let (size, rest) = b.split_at_mut(8);
         let (flags, tag) = rest.split_at_mut(4);
@@ -96,7 +96,7 @@ impl MigrationHeader {
     }
 
     /// Whether a reader that does not know the tag may skip the record.
-    pub(crate) fn is_optional(&self) -> bool {
+    pub(crate) fn is_optional(self) -> bool {
         self.flags & MLX5_MIGF_HEADER_FLAGS_TAG_OPTIONAL != 0
     }
 }
