@@ -68,7 +68,8 @@ pub(crate) enum LoadState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ResumeAction {
     /// Copy the next `len` bytes of the write (`len >= 1`, at most what is
-    /// left of it) from userspace and hand them to [`ResumeParser::feed`].
+    /// left of it) from userspace and hand them to [`ResumeParser::feed`];
+    /// handing over fewer (a bounce buffer's worth) is fine.
     Feed {
         /// Bytes the reader wants now.
         len: usize,
@@ -267,21 +268,21 @@ impl ResumeParser {
             }
             LoadState::ReadHeaderData { have } => {
                 let n = clamp(self.record_size - have, bytes.len());
-                for (i, b) in bytes.iter().take(n).enumerate() {
-                    // Only the first bytes matter: those of STOP_COPY_SIZE.
-                    let at = have.saturating_add(i as u64);
-                    if let Some(d) = usize::try_from(at)
-                        .ok()
-                        .and_then(|at| self.stop_copy_data.get_mut(at))
-                    {
-                        *d = *b;
-                    }
+                // Only the first bytes matter: those of a STOP_COPY_SIZE.
+                if let Some(dst) = usize::try_from(have)
+                    .ok()
+                    .and_then(|at| self.stop_copy_data.get_mut(at..))
+                {
+                    let m = dst.len().min(n);
+                    dst.get_mut(..m)
+                        .ok_or(-EINVAL)?
+                        .copy_from_slice(bytes.get(..m).ok_or(-EINVAL)?);
                 }
                 self.take(n);
-                self.state = LoadState::ReadHeaderData {
-                    have: have + n as u64,
-                };
-                if have + n as u64 == self.record_size {
+                // CAST: `n` is at most what is left of the record, a `u64`.
+                let have = have + n as u64;
+                self.state = LoadState::ReadHeaderData { have };
+                if have == self.record_size {
                     self.end_header_data();
                 }
                 Ok(n)
@@ -362,6 +363,7 @@ impl ResumeParser {
     }
 
     fn take(&mut self, n: usize) {
+        // CAST: `usize` is at most 64 bits wide on every Linux target.
         self.consumed = self.consumed.saturating_add(n as u64);
     }
 
