@@ -200,7 +200,9 @@ impl Path {
 }
 
 /// Every step from `cur` to `new`, as a driver's `migration_set_state` loop
-/// of [`next_state`] calls would take them.
+/// of [`next_state`] calls would take them.  Like that loop (`while new !=
+/// cur`), `cur == new` takes no step and is `Ok` without consulting the
+/// graph, even for ERROR.
 ///
 /// # Errors
 ///
