@@ -178,6 +178,12 @@ impl<T: Driver> Device<T> {
         &self.pdev
     }
 
+    /// Whether the user of this open session opted in to the v2
+    /// `VFIO_MIG_GET_PRECOPY_INFO` (upstream's `vdev->precopy_info_v2`).
+    pub fn precopy_info_v2(&self) -> bool {
+        self.vdev.precopy_info_v2()
+    }
+
     /// The driver's own per-device state.
     pub fn data(&self) -> &T::Data {
         &self.data
