@@ -35,6 +35,8 @@ mod info_tests;
 #[cfg(test)]
 mod irqs_tests;
 #[cfg(test)]
+mod mlx5_ifc_tests;
+#[cfg(test)]
 mod mlx5_precopy_tests;
 #[cfg(test)]
 mod mlx5_resume_tests;
