@@ -43,10 +43,7 @@ impl<L> Field<L> {
     /// Meant for constant evaluation ([`ifc_field!`] does that): a field
     /// that breaks the invariants fails the build.
     pub(crate) const fn new(bit_off: usize, width: usize) -> Self {
-        assert!(
-            bit_off + width <= size_of::<L>(),
-            "field beyond its layout"
-        );
+        assert!(bit_off + width <= size_of::<L>(), "field beyond its layout");
         assert!(
             (width >= 1 && width <= 32 && bit_off % 32 + width <= 32)
                 || (width == 64 && bit_off % 64 == 0),

@@ -115,7 +115,10 @@ fn set64_then_get64_round_trips() {
     let f = ifc_field!(QueryOutBits, remaining_total_size);
     ifc.set(f, u64::MAX - 1);
     assert_eq!(ifc.get(f), u64::MAX - 1);
-    assert_eq!(buf[24..32], [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe]);
+    assert_eq!(
+        buf[24..32],
+        [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe]
+    );
 }
 
 #[test]
