@@ -51,6 +51,7 @@ use crate::logic::ifc::{
     IfcRef, //
 };
 use core::{
+    marker::PhantomData,
     ptr::NonNull,
     sync::atomic::{
         AtomicBool,
@@ -160,6 +161,9 @@ impl Cap {
 pub(crate) struct CoreDev<'a> {
     mdev: Mdev,
     pdev: &'a PciDev,
+    /// Not `Send`: the lock `mlx5_vf_put_core_dev()` releases is the
+    /// getter's.
+    _not_send: PhantomData<*mut ()>,
 }
 
 impl<'a> CoreDev<'a> {
@@ -180,6 +184,7 @@ impl<'a> CoreDev<'a> {
         Some(Self {
             mdev: Mdev(mdev),
             pdev,
+            _not_send: PhantomData,
         })
     }
 
@@ -571,3 +576,14 @@ impl Drop for Pd {
         }
     }
 }
+
+// The objects a driver keeps in its per-device data or hands to work items
+// must be shareable across threads.
+const _: () = {
+    const fn check<T: Send + Sync>() {}
+    check::<buffer::DataBuffer>();
+    check::<buffer::BufferPool>();
+    check::<Vhca>();
+    check::<Pd>();
+    check::<save::AsyncCtx>();
+};

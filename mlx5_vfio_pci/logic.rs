@@ -13,6 +13,8 @@
 pub(crate) mod errno;
 #[path = "logic/ifc.rs"]
 pub(crate) mod ifc;
+#[path = "logic/pages.rs"]
+pub(crate) mod pages;
 #[path = "logic/precopy.rs"]
 pub(crate) mod precopy;
 #[path = "logic/resume.rs"]

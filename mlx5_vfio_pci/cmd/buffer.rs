@@ -24,6 +24,10 @@ use crate::logic::ifc::{
     Field,
     Ifc, //
 };
+use crate::logic::pages::{
+    page_parts,
+    PagePart, //
+};
 use kernel::{
     bindings,
     dma::DataDirection,
@@ -47,28 +51,16 @@ use kernel::{
 };
 
 /// Calls `f` on each part of `[offset, offset + len)` of a buffer of `size`
-/// bytes that lies in one page: the page index, the offset in the page,
-/// the length, and the bytes before the part.  `EINVAL` if the range
-/// exceeds the buffer (upstream's `mlx5vf_get_migration_page()` returning
-/// NULL).
+/// bytes that lies in one page; `EINVAL` if the range exceeds the buffer.
 fn for_each_part(
     size: usize,
     offset: usize,
     len: usize,
-    mut f: impl FnMut(usize, usize, usize, usize) -> Result,
+    mut f: impl FnMut(PagePart) -> Result,
 ) -> Result {
-    let end = offset.checked_add(len).ok_or(EINVAL)?;
-    if end > size {
-        return Err(EINVAL);
-    }
-    let mut pos = offset;
-    while pos < end {
-        let in_page = pos % PAGE_SIZE;
-        let n = (PAGE_SIZE - in_page).min(end - pos);
-        f(pos / PAGE_SIZE, in_page, n, pos - offset)?;
-        pos += n;
-    }
-    Ok(())
+    page_parts(size, PAGE_SIZE, offset, len)
+        .map_err(Error::from_errno)?
+        .try_for_each(&mut f)
 }
 
 /// The DMA mapping and mkey of a [`DataBuffer`].
@@ -82,6 +74,12 @@ struct Mapping {
     sgt: KBox<Opaque<bindings::sg_table>>,
     mkey: u32,
 }
+
+// SAFETY: The table is owned; it is only used where it is created and dropped, on any
+// thread.
+unsafe impl Send for Mapping {}
+// SAFETY: `&Mapping` gives access to the mkey only, never to the table.
+unsafe impl Sync for Mapping {}
 
 /// A migration data buffer of whole pages (`struct mlx5_vhca_data_buffer`).
 ///
@@ -282,35 +280,29 @@ impl DataBuffer {
         Ok(mkey)
     }
 
-    /// Runs `f` on bytes `[at, at + n)` of page `index`, mapped.
-    fn with_bytes<R>(&self, index: usize, at: usize, n: usize, f: impl FnOnce(&[u8]) -> R) -> R {
+    /// Runs `f` on the bytes of part `p`, mapped.
+    fn with_bytes<R>(&self, p: PagePart, f: impl FnOnce(&[u8]) -> R) -> R {
         // PANIC: `for_each_part` passes only page indices inside the buffer.
-        let page = &self.pages[index];
+        let page = &self.pages[p.page];
         // SAFETY: `page` is an allocated page of ours.
         let base = unsafe { bindings::kmap_local_page(page.as_ptr()) }.cast::<u8>();
-        // SAFETY: `kmap_local_page` maps the whole page; `at + n <= PAGE_SIZE`.  No one
+        // SAFETY: `kmap_local_page` maps the whole page; `p.at + p.len <= PAGE_SIZE`.  No one
         // writes the page meanwhile: the CPU only through `&mut self`, the device only
         // during a SAVE, which owns the buffer until it completes.
-        let r = f(unsafe { core::slice::from_raw_parts(base.add(at), n) });
+        let r = f(unsafe { core::slice::from_raw_parts(base.add(p.at), p.len) });
         // SAFETY: Mapped above, in this context, and not used after.
         unsafe { bindings::kunmap_local(base.cast()) };
         r
     }
 
-    /// Runs `f` on bytes `[at, at + n)` of page `index`, mapped writable.
-    fn with_bytes_mut<R>(
-        &mut self,
-        index: usize,
-        at: usize,
-        n: usize,
-        f: impl FnOnce(&mut [u8]) -> R,
-    ) -> R {
+    /// Runs `f` on the bytes of part `p`, mapped writable.
+    fn with_bytes_mut<R>(&mut self, p: PagePart, f: impl FnOnce(&mut [u8]) -> R) -> R {
         // PANIC: `for_each_part` passes only page indices inside the buffer.
-        let page = &self.pages[index];
+        let page = &self.pages[p.page];
         // SAFETY: `page` is an allocated page of ours.
         let base = unsafe { bindings::kmap_local_page(page.as_ptr()) }.cast::<u8>();
         // SAFETY: As in `with_bytes`; `&mut self` excludes any other CPU access.
-        let r = f(unsafe { core::slice::from_raw_parts_mut(base.add(at), n) });
+        let r = f(unsafe { core::slice::from_raw_parts_mut(base.add(p.at), p.len) });
         // SAFETY: Mapped above, in this context, and not used after.
         unsafe { bindings::kunmap_local(base.cast()) };
         r
@@ -318,16 +310,16 @@ impl DataBuffer {
 
     /// Copies `data` into the buffer at `offset` (a record header).
     pub(crate) fn write(&mut self, offset: usize, data: &[u8]) -> Result {
-        for_each_part(self.size(), offset, data.len(), |p, at, n, done| {
-            self.with_bytes_mut(p, at, n, |b| b.copy_from_slice(&data[done..done + n]));
+        for_each_part(self.size(), offset, data.len(), |p| {
+            self.with_bytes_mut(p, |b| b.copy_from_slice(&data[p.done..p.done + p.len]));
             Ok(())
         })
     }
 
     /// Copies bytes of the buffer at `offset` into `out`.
     pub(crate) fn read(&self, offset: usize, out: &mut [u8]) -> Result {
-        for_each_part(self.size(), offset, out.len(), |p, at, n, done| {
-            self.with_bytes(p, at, n, |b| out[done..done + n].copy_from_slice(b));
+        for_each_part(self.size(), offset, out.len(), |p| {
+            self.with_bytes(p, |b| out[p.done..p.done + p.len].copy_from_slice(b));
             Ok(())
         })
     }
@@ -340,8 +332,8 @@ impl DataBuffer {
         len: usize,
         writer: &mut UserSliceWriter,
     ) -> Result {
-        for_each_part(self.size(), offset, len, |p, at, n, _| {
-            self.with_bytes(p, at, n, |b| writer.write_slice(b))
+        for_each_part(self.size(), offset, len, |p| {
+            self.with_bytes(p, |b| writer.write_slice(b))
         })
     }
 
@@ -353,8 +345,8 @@ impl DataBuffer {
         len: usize,
         reader: &mut UserSliceReader,
     ) -> Result {
-        for_each_part(self.size(), offset, len, |p, at, n, _| {
-            self.with_bytes_mut(p, at, n, |b| reader.read_slice(b))
+        for_each_part(self.size(), offset, len, |p| {
+            self.with_bytes_mut(p, |b| reader.read_slice(b))
         })
     }
 }

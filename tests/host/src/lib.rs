@@ -37,6 +37,8 @@ mod irqs_tests;
 #[cfg(test)]
 mod mlx5_ifc_tests;
 #[cfg(test)]
+mod mlx5_pages_tests;
+#[cfg(test)]
 mod mlx5_precopy_tests;
 #[cfg(test)]
 mod mlx5_resume_tests;
