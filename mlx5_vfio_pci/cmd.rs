@@ -14,7 +14,7 @@
 //! - [`Vhca`]: the VF as the PF's firmware knows it; runs SUSPEND_VHCA,
 //!   RESUME_VHCA, QUERY_VHCA_MIGRATION_STATE and LOAD_VHCA_STATE.
 //! - [`Pd`]: a protection domain (`mlx5vf_cmd_alloc_pd()`).
-//! - [`buffer::DataBuffer`] and [`buffer::BufferPool`]: migration data
+//! - [`buffer::DataBuffer`]: migration data
 //!   buffers, DMA-mapped against the PF with an mkey over their pages
 //!   (`mlx5_vhca_data_buffer`).
 //! - [`save::AsyncCtx`] and [`save::SaveHandler`]: SAVE_VHCA_STATE,
@@ -110,8 +110,6 @@ impl Mdev {
 pub(crate) enum Cap {
     /// `MLX5_CAP_GEN(migration)`.
     Migration,
-    /// `MLX5_CAP_GEN(adv_virtualization)`: dirty-page tracking.
-    AdvVirtualization,
     /// `MLX5_CAP_GEN_2(migration_multi_load)`.
     MigrationMultiLoad,
     /// `MLX5_CAP_GEN_2(migration_tracking_state)`.
@@ -140,7 +138,6 @@ impl Cap {
         };
         match self {
             Cap::Migration => gen(ifc_field!(Gen, migration)),
-            Cap::AdvVirtualization => gen(ifc_field!(Gen, adv_virtualization)),
             Cap::MigrationMultiLoad => gen2(ifc_field!(Gen2, migration_multi_load)),
             Cap::MigrationTrackingState => gen2(ifc_field!(Gen2, migration_tracking_state)),
             Cap::MigrationInChunks => gen2(ifc_field!(Gen2, migration_in_chunks)),
@@ -326,7 +323,6 @@ pub(crate) struct Vhca {
     vhca_id: u16,
     chunk_mode: bool,
     mig_state_cap: bool,
-    tracking_cap: bool,
     detached: AtomicBool,
 }
 
@@ -354,39 +350,16 @@ impl Vhca {
                 vhca_id,
                 chunk_mode: core.has_cap(Cap::MigrationInChunks),
                 mig_state_cap: core.has_cap(Cap::MigrationState),
-                tracking_cap: core.has_cap(Cap::AdvVirtualization),
                 detached: AtomicBool::new(false),
             },
             GFP_KERNEL,
         )?)
     }
 
-    /// The VF's index on its PF (`pci_iov_vf_id()`).
-    pub(crate) fn vf_id(&self) -> u16 {
-        self.vf_id
-    }
-
-    /// The VF's `vhca_id`.
-    pub(crate) fn vhca_id(&self) -> u16 {
-        self.vhca_id
-    }
-
     /// Upstream's `mvdev->chunk_mode`: SAVE in chunks
     /// (`MLX5_CAP_GEN_2(migration_in_chunks)`).
     pub(crate) fn chunk_mode(&self) -> bool {
         self.chunk_mode
-    }
-
-    /// Upstream's `mvdev->mig_state_cap`
-    /// (`MLX5_CAP_GEN_2(migration_state)`).
-    pub(crate) fn mig_state_cap(&self) -> bool {
-        self.mig_state_cap
-    }
-
-    /// Whether the PF can track dirty pages
-    /// (`MLX5_CAP_GEN(adv_virtualization)`, upstream's `log_ops`).
-    pub(crate) fn tracking_cap(&self) -> bool {
-        self.tracking_cap
     }
 
     /// Upstream's `mvdev->mdev_detach`: the PF disabled the VF, so its
@@ -559,11 +532,6 @@ impl Pd {
             GFP_KERNEL,
         )?)
     }
-
-    /// The PD number.
-    pub(crate) fn pdn(&self) -> u32 {
-        self.pdn
-    }
 }
 
 impl Drop for Pd {
@@ -582,7 +550,6 @@ impl Drop for Pd {
 const _: () = {
     const fn check<T: Send + Sync>() {}
     check::<buffer::DataBuffer>();
-    check::<buffer::BufferPool>();
     check::<Vhca>();
     check::<Pd>();
     check::<save::AsyncCtx>();

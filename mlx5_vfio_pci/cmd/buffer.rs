@@ -32,7 +32,6 @@ use kernel::{
     bindings,
     dma::DataDirection,
     error::to_result,
-    new_mutex,
     page::{
         Page,
         PAGE_SHIFT,
@@ -40,8 +39,7 @@ use kernel::{
     },
     prelude::*,
     sync::{
-        Arc,
-        Mutex, //
+        Arc, //
     },
     types::Opaque,
     uaccess::{
@@ -125,16 +123,6 @@ impl DataBuffer {
     /// The size in bytes.
     pub(crate) fn size(&self) -> usize {
         self.pages.len() * PAGE_SIZE
-    }
-
-    /// The DMA direction (`buf->dma_dir`).
-    pub(crate) fn dir(&self) -> DataDirection {
-        self.dir
-    }
-
-    /// The mkey, if the buffer is mapped.
-    pub(crate) fn mkey(&self) -> Option<u32> {
-        self.mapping.as_ref().map(|m| m.mkey)
     }
 
     /// Upstream's `mlx5vf_dma_data_buffer()`: maps the pages for the PF and
@@ -308,22 +296,6 @@ impl DataBuffer {
         r
     }
 
-    /// Copies `data` into the buffer at `offset` (a record header).
-    pub(crate) fn write(&mut self, offset: usize, data: &[u8]) -> Result {
-        for_each_part(self.size(), offset, data.len(), |p| {
-            self.with_bytes_mut(p, |b| b.copy_from_slice(&data[p.done..p.done + p.len]));
-            Ok(())
-        })
-    }
-
-    /// Copies bytes of the buffer at `offset` into `out`.
-    pub(crate) fn read(&self, offset: usize, out: &mut [u8]) -> Result {
-        for_each_part(self.size(), offset, out.len(), |p| {
-            self.with_bytes(p, |b| out[p.done..p.done + p.len].copy_from_slice(b));
-            Ok(())
-        })
-    }
-
     /// Copies `len` bytes at `offset` to user space (the copy loop of
     /// upstream's `mlx5vf_buf_read()`).
     pub(crate) fn copy_to_user(
@@ -367,66 +339,5 @@ impl Drop for DataBuffer {
             bindings::dma_unmap_sgtable(dev, m.sgt.get(), self.dir.into(), 0);
             bindings::sg_free_table(m.sgt.get());
         }
-    }
-}
-
-/// The free list of a migration file's buffers (upstream's
-/// `migf->avail_list`), so that chunks reuse buffers instead of allocating
-/// and mapping new ones.
-#[pin_data]
-pub(crate) struct BufferPool {
-    #[pin]
-    avail: Mutex<KVec<DataBuffer>>,
-}
-
-impl BufferPool {
-    /// An empty pool.
-    pub(crate) fn new() -> impl PinInit<Self> {
-        pin_init!(Self {
-            avail <- new_mutex!(KVec::new()),
-        })
-    }
-
-    /// Upstream's `mlx5vf_get_data_buffer()`: a free buffer of direction
-    /// `dir` with at least `npages` pages, else a new one.  Smaller free
-    /// buffers of that direction met on the way are freed, not kept.
-    /// `ENOTCONN` once the VF is detached.
-    pub(crate) fn get(
-        &self,
-        pd: &Arc<Pd>,
-        npages: usize,
-        dir: DataDirection,
-    ) -> Result<DataBuffer> {
-        pd.vhca.attached()?;
-        {
-            let mut avail = self.avail.lock();
-            let mut i = 0;
-            while i < avail.len() {
-                if avail[i].dir != dir {
-                    i += 1;
-                    continue;
-                }
-                let buf = avail.remove(i).map_err(|_| EINVAL)?;
-                if buf.npages() >= npages {
-                    return Ok(buf);
-                }
-                drop(buf);
-            }
-        }
-        DataBuffer::new(pd, npages, dir)
-    }
-
-    /// Upstream's `mlx5vf_put_data_buffer()`: returns `buf` to the pool (or
-    /// frees it if the pool cannot grow).
-    pub(crate) fn put(&self, buf: DataBuffer) {
-        // A failed push drops, so frees, the buffer.
-        let _ = self.avail.lock().push(buf, GFP_KERNEL);
-    }
-
-    /// Frees every pooled buffer (part of upstream's
-    /// `mlx5fv_cmd_clean_migf_resources()`).
-    pub(crate) fn clear(&self) {
-        let bufs = core::mem::take(&mut *self.avail.lock());
-        drop(bufs);
     }
 }

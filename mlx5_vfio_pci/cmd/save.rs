@@ -158,7 +158,7 @@ impl AsyncCtx {
     /// the caller's.  `ENOTCONN` once the VF is detached; `EINVAL` for a
     /// buffer larger than the command's 32-bit size.
     pub(crate) fn save_vhca_state<H: SaveHandler>(
-        self: Pin<&Self>,
+        &self,
         mut buf: DataBuffer,
         incremental: bool,
         set_track: bool,
@@ -192,7 +192,9 @@ impl AsyncCtx {
                 cb_work: Opaque::uninit(),
                 out: [0u8; OUT_BYTES],
                 status: 0,
-                ctx: NonNull::from(self.get_ref()),
+                // An `AsyncCtx` only exists pinned (its only constructor is a
+                // `PinInit`, and it is `!Unpin`), so `self` stays put.
+                ctx: NonNull::from(self),
                 done: None,
                 work <- new_work!("mlx5_vfio_pci::SaveRequest"),
             }),

@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The migration state of one VF (upstream's migration fields of
+//! `struct mlx5vf_pci_core_device` and `mlx5vf_pci_set_device_state()`).
+//!
+//! Lock order: `state` (upstream's `state_mutex`), then a migration file's
+//! own lock; `reset` (upstream's `reset_lock`) is a spinlock taken alone or
+//! inside `state`'s release.
+
+use crate::{
+    cmd::{
+        notifier::{
+            VfEvent,
+            VfEventHandler, //
+        },
+        ResumeOpMod, SuspendOpMod, Vhca,
+    },
+    logic::{
+        save::SaveState,
+        state::{
+            mlx5_step,
+            next_state_raw,
+            MigState,
+            Mlx5Step,
+            VhcaCommand,
+            MLX5_MIGRATION_FLAGS,
+            MLX5_RESUME_VHCA_IN_OP_MOD_RESUME_RESPONDER,
+            MLX5_SUSPEND_VHCA_IN_OP_MOD_SUSPEND_INITIATOR, //
+        },
+    },
+    resume_file::ResumeFile,
+    save_file::SaveFile,
+};
+use kernel::{
+    fs::File,
+    new_mutex, new_spinlock,
+    prelude::*,
+    sync::{
+        aref::ARef,
+        Arc,
+        Mutex,
+        MutexGuard,
+        SpinLock,
+        SpinLockGuard, //
+    },
+};
+
+/// What `state` protects.
+pub(crate) struct MigInner {
+    /// `mig_state`: the device's migration state.
+    pub(crate) mig_state: MigState,
+    /// `saving_migf`.
+    saving: Option<Arc<SaveFile>>,
+    /// `resuming_migf`.
+    resuming: Option<Arc<ResumeFile>>,
+}
+
+/// The migration of one migratable VF.
+#[pin_data]
+pub(crate) struct Migration {
+    /// The VF's firmware; its commands fail with `ENOTCONN` once the PF
+    /// detached it (upstream's `mdev_detach`).
+    vhca: Arc<Vhca>,
+    #[pin]
+    state: Mutex<MigInner>,
+    /// `deferred_reset`, under `reset_lock`.
+    #[pin]
+    reset: SpinLock<bool>,
+}
+
+/// `state` held; dropping it runs a reset that came in meanwhile
+/// (`mlx5vf_state_mutex_unlock()`).
+pub(crate) struct StateGuard<'a> {
+    mig: &'a Migration,
+    // Fields drop in this order, after `drop()`: the mutex is released with
+    // `reset_lock` still held, so that a `reset_done` either finds the
+    // mutex free or has set its flag before `drop()` looked at it.
+    guard: MutexGuard<'a, MigInner>,
+    reset_held: Option<SpinLockGuard<'a, bool>>,
+}
+
+impl core::ops::Deref for StateGuard<'_> {
+    type Target = MigInner;
+
+    fn deref(&self) -> &MigInner {
+        &self.guard
+    }
+}
+
+impl core::ops::DerefMut for StateGuard<'_> {
+    fn deref_mut(&mut self) -> &mut MigInner {
+        &mut self.guard
+    }
+}
+
+impl Drop for StateGuard<'_> {
+    fn drop(&mut self) {
+        loop {
+            let mut deferred = self.mig.reset.lock();
+            if !*deferred {
+                self.reset_held = Some(deferred);
+                return;
+            }
+            *deferred = false;
+            drop(deferred);
+            self.guard.mig_state = MigState::Running;
+            disable_fds(&mut self.guard);
+        }
+    }
+}
+
+/// Ends both migration files (`mlx5vf_disable_fds()`); returns the last
+/// state of the saving file, if there was one.
+pub(crate) fn disable_fds(st: &mut MigInner) -> Option<SaveState> {
+    if let Some(f) = st.resuming.take() {
+        f.disable();
+    }
+    st.saving.take().map(|f| f.disable())
+}
+
+impl Migration {
+    /// A new migration of a VF whose firmware says it is migratable.
+    pub(crate) fn new(vhca: Arc<Vhca>) -> impl PinInit<Self> {
+        pin_init!(Self {
+            vhca,
+            state <- new_mutex!(MigInner {
+                mig_state: MigState::Running,
+                saving: None,
+                resuming: None,
+            }),
+            reset <- new_spinlock!(false),
+        })
+    }
+
+    /// The `migration_flags` of a migratable VF.
+    pub(crate) fn flags(&self) -> u32 {
+        MLX5_MIGRATION_FLAGS
+    }
+
+    /// The VF's firmware.
+    pub(crate) fn vhca(&self) -> &Arc<Vhca> {
+        &self.vhca
+    }
+
+    /// Takes `state_mutex`.
+    pub(crate) fn lock(&self) -> StateGuard<'_> {
+        StateGuard {
+            mig: self,
+            guard: self.state.lock(),
+            reset_held: None,
+        }
+    }
+
+    /// First open of the device: migration starts in RUNNING.
+    pub(crate) fn open(&self) {
+        self.lock().mig_state = MigState::Running;
+    }
+
+    /// Last close, or SR-IOV going away: ends any transfer
+    /// (`mlx5vf_cmd_close_migratable()`).
+    pub(crate) fn close(&self) {
+        disable_fds(&mut self.lock());
+    }
+
+    /// The SR-IOV notifier of the PF (`mlx5fv_vf_event()`): the VF is
+    /// enabled again, or about to be disabled, which ends any transfer
+    /// first.
+    fn vf_event(&self, event: VfEvent) {
+        if event == VfEvent::Disable {
+            self.close();
+        }
+        let _st = self.lock();
+        self.vhca.set_detached(event == VfEvent::Disable);
+    }
+
+    /// AER `reset_done`: the migration state goes back to RUNNING and the
+    /// files end, now or, if `state` is held (the VFIO core holds other
+    /// locks across a reset that the holder may wait for), when it is
+    /// released (`mlx5vf_pci_aer_reset_done()`).
+    pub(crate) fn reset_done(&self) {
+        let mut deferred = self.reset.lock();
+        *deferred = true;
+        let Some(guard) = self.state.try_lock() else {
+            return;
+        };
+        drop(deferred);
+        drop(StateGuard {
+            mig: self,
+            guard,
+            reset_held: None,
+        });
+    }
+
+    /// `migration_get_state`.
+    pub(crate) fn get_state(&self) -> u32 {
+        self.lock().mig_state.raw()
+    }
+
+    /// `migration_get_data_size`: the firmware's estimate of a full save.
+    pub(crate) fn data_size(&self) -> Result<usize> {
+        let _st = self.lock();
+        let q = self.vhca.query_migration_state(false)?;
+        usize::try_from(q.total_size).map_err(|_| EOVERFLOW)
+    }
+
+    /// `migration_set_state`: walks from the current state to `new_state`
+    /// one arc at a time; returns the file the last arc opens, if any.
+    pub(crate) fn set_state(
+        self: &Arc<Self>,
+        new_state: u32,
+        precopy_v2: bool,
+    ) -> Result<Option<ARef<File>>> {
+        let mut st = self.lock();
+        let mut res = None;
+        while new_state != st.mig_state.raw() {
+            let next =
+                next_state_raw(self.flags(), st.mig_state, new_state).map_err(Error::from_errno)?;
+            let step = mlx5_step(st.mig_state, next).ok_or(EINVAL)?;
+            let file = self.step(&mut st, step, precopy_v2)?;
+            st.mig_state = next;
+            if let Some(f) = file {
+                // Upstream: an arc that opens a file ends the transition.
+                if next.raw() != new_state {
+                    disable_fds(&mut st);
+                    return Err(EINVAL);
+                }
+                res = Some(f);
+            }
+        }
+        Ok(res)
+    }
+
+    /// One arc (`mlx5vf_pci_step_device_state_locked()`).
+    fn step(
+        self: &Arc<Self>,
+        st: &mut StateGuard<'_>,
+        step: Mlx5Step,
+        precopy_v2: bool,
+    ) -> Result<Option<ARef<File>>> {
+        match step.vhca_command() {
+            Some(VhcaCommand::Suspend(op_mod)) => {
+                self.vhca
+                    .suspend(if op_mod == MLX5_SUSPEND_VHCA_IN_OP_MOD_SUSPEND_INITIATOR {
+                        SuspendOpMod::Initiator
+                    } else {
+                        SuspendOpMod::Responder
+                    })?
+            }
+            Some(VhcaCommand::Resume(op_mod)) => {
+                self.vhca
+                    .resume(if op_mod == MLX5_RESUME_VHCA_IN_OP_MOD_RESUME_RESPONDER {
+                        ResumeOpMod::Responder
+                    } else {
+                        ResumeOpMod::Initiator
+                    })?
+            }
+            None => {}
+        }
+        match step {
+            Mlx5Step::SuspendResponder
+            | Mlx5Step::ResumeResponder
+            | Mlx5Step::SuspendInitiator
+            | Mlx5Step::ResumeInitiator => Ok(None),
+            Mlx5Step::StartStopCopy | Mlx5Step::StartPreCopy => {
+                let track = step == Mlx5Step::StartPreCopy;
+                let (migf, file) = SaveFile::create(self.clone(), track, precopy_v2)?;
+                st.saving = Some(migf);
+                Ok(Some(file))
+            }
+            Mlx5Step::StartResume => {
+                let (migf, file) = ResumeFile::create(self.clone())?;
+                st.resuming = Some(migf);
+                Ok(Some(file))
+            }
+            Mlx5Step::EndStopCopy | Mlx5Step::EndResume => {
+                disable_fds(st);
+                Ok(None)
+            }
+            Mlx5Step::AbortPreCopy => {
+                let migf = st.saving.clone().ok_or(EINVAL)?;
+                migf.pre_copy_cleanup()?;
+                match disable_fds(st) {
+                    Some(SaveState::Error) => Err(EIO),
+                    _ => Ok(None),
+                }
+            }
+            Mlx5Step::PreCopyToStopCopy => {
+                let migf = st.saving.clone().ok_or(EINVAL)?;
+                migf.save_final()?;
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// The PF's SR-IOV events, for one VF's [`Migration`].
+pub(crate) struct VfEvents(pub(crate) Arc<Migration>);
+
+impl VfEventHandler for VfEvents {
+    fn vf_event(&self, event: VfEvent) {
+        self.0.vf_event(event)
+    }
+}
