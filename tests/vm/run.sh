@@ -101,7 +101,7 @@ build_inputs() {
 	make -s -C "$here/progs" KDIR="$kdir" OUTPUT="$progs" >&2
 	# The mlx5 firmware simulator (test only), built against the same kernel.
 	mlx5sim=$VFIO_RS_CACHE/vm/mlx5sim/$(basename "$kdir")
-	make -s -C "$here/mlx5sim" KDIR="$kdir" OUTPUT="$mlx5sim" >&2
+	make -s -C "$here/mlx5sim" KDIR="$kdir" OUTPUT="$mlx5sim" $(vfio_rs_kmake_vars) >&2
 
 	# The 20 newest run directories stay.
 	ls -1dt "$VFIO_RS_CACHE"/vm/runs/*/ 2>/dev/null | tail -n +20 | xargs -r rm -rf

@@ -438,20 +438,28 @@ static void check_no_leaks(const char *what)
 /* One full migration A -> B by @mode. */
 static void migrate(int a, const char *abdf, int b, const char *bbdf, enum mode mode)
 {
+	unsigned long long sum_a, sum_b, saves, loads, size = sim_get(abdf, "state_size");
 	struct stream s = {};
-	unsigned long long sum_a, sum_b;
 	int err;
 
-	printf("# migrate %s -> %s, %s, %llu bytes of state\n", abdf, bbdf, mode_names[mode],
-	       sim_get(abdf, "state_size"));
+	printf("# migrate %s -> %s, %s, %llu bytes of state\n", abdf, bbdf, mode_names[mode], size);
+	saves = sim_get(abdf, "saves");
+	loads = sim_get(bbdf, "loads");
 	if (!save(a, abdf, mode, &s, &sum_a))
 		goto out;
+	saves = sim_get(abdf, "saves") - saves;
+	/* The driver saves at most 8 MiB (MAX_CHUNK_SIZE) a time in chunk mode. */
+	check(saves >= 1 + size / (9 * MIB), "%s: %llu SAVE_VHCA_STATE commands for %llu bytes",
+	      mode_names[mode], saves, size);
 	err = load(b, bbdf, &s, true);
 	check(!err, "%s: the destination took the stream: %s", mode_names[mode], strerror(err));
 	expect_state(b, VFIO_DEVICE_STATE_STOP, mode_names[mode]);
 	sum_b = sim_get(bbdf, "checksum");
 	check(sum_a == sum_b, "%s: destination state equals the source's at stop (0x%08llx, 0x%08llx)",
 	      mode_names[mode], sum_a, sum_b);
+	loads = sim_get(bbdf, "loads") - loads;
+	check(loads == saves, "%s: one LOAD_VHCA_STATE per saved image (%llu, %llu)",
+	      mode_names[mode], loads, saves);
 	back_to_running(b, bbdf);
 out:
 	back_to_running(a, abdf);
@@ -601,6 +609,7 @@ static void bad_streams(int a, const char *abdf, int b, const char *bbdf)
 
 	/* An unknown mandatory tag: EOPNOTSUPP; an unknown optional one is skipped. */
 	memcpy(bad.buf, s.buf, s.len);
+	memset(bad.buf + 8, 0, 8);
 	bad.buf[12] = 0x40;	/* tag 0x40, flags 0: mandatory */
 	err = load(b, bbdf, &bad, false);
 	check(err == EOPNOTSUPP, "unknown mandatory record tag: EOPNOTSUPP (saw %s)",
@@ -646,14 +655,15 @@ static void close_mid_stream(int a, const char *abdf, int b, const char *bbdf)
 	fd = go(a, VFIO_DEVICE_STATE_STOP_COPY, abdf);
 	if (fd < 0)
 		return;
-	check(read(fd, buf, sizeof(buf)) == sizeof(buf), "stop-copy: read a first piece");
+	/* The C driver returns what its first buffers hold: a short read. */
+	check(read(fd, buf, sizeof(buf)) > 0, "stop-copy: read a first piece");
 	close(fd);
 	back_to_running(a, abdf);
 
 	fd = go(a, VFIO_DEVICE_STATE_PRE_COPY, abdf);
 	if (fd < 0)
 		return;
-	check(precopy_info(fd, &info) == 0 && read(fd, buf, sizeof(buf)) == sizeof(buf),
+	check(precopy_info(fd, &info) == 0 && read(fd, buf, sizeof(buf)) > 0,
 	      "pre-copy: read a first piece");
 	close(fd);
 	back_to_running(a, abdf);
@@ -722,12 +732,21 @@ static void firmware_failures(int a, const char *abdf, int b, const char *bbdf)
 	expect_errno(ret, errno, EINVAL, "RUNNING -> STOP with SUSPEND_VHCA failing");
 	expect_state(a, VFIO_DEVICE_STATE_RUNNING, "after a failed SUSPEND_VHCA");
 
-	/* SAVE_VHCA_STATE fails (asynchronously): the saving fd reads ENODEV. */
+	/*
+	 * SAVE_VHCA_STATE fails (asynchronously): the saving fd gives what was
+	 * queued before (the stop-copy size record), then ENODEV.
+	 */
 	sim_set(NULL, "fail_opcode", 0x118);
 	fd = go(a, VFIO_DEVICE_STATE_STOP_COPY, abdf);
 	if (fd >= 0) {
+		struct stream junk = {};
+
+		err = drain(fd, &junk, false, false);
+		check(err == ENODEV, "read after SAVE_VHCA_STATE failed: ENODEV after %zu bytes (saw %s)",
+		      junk.len, strerror(err));
 		n = read(fd, &byte, 1);
-		expect_errno(n, errno, ENODEV, "read after SAVE_VHCA_STATE failed");
+		expect_errno(n, errno, ENODEV, "and read again");
+		free(junk.buf);
 		close(fd);
 	}
 	back_to_running(a, abdf);
