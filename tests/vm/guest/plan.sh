@@ -65,12 +65,17 @@ vfio_pci_sriov_uapi_test        igb 120
 
 # The migration phase's tests, run between mlx5_bind and mlx5_unbind on two
 # VFs of the igb PF (mlx5 below).  vfio_mig@file saves VF A to
-# /tmp/vfio_mig-<driver>.bin and resumes VF B from it; vfio_mig@from_c
-# (driver set rs only) resumes from the file the C driver saved.
+# /tmp/vfio_mig-<driver>.bin and resumes VF B from it; vfio_mig@interop
+# resumes VF B from the file the other driver set saved earlier in the boot
+# (with --drivers c,rs: ours resumes the C driver's stream; rs,c: the other
+# way round), and skips if there is none.  vfio_mig@big streams 1 GiB of
+# state from A to B; it takes minutes under TCG and runs only when the
+# pattern names it.
 MLX5_TESTS="
 vfio_mig                        mlx5 900
 vfio_mig@file                   mlx5 300
-vfio_mig@from_c                 mlx5 300
+vfio_mig@interop                mlx5 300
+vfio_mig@big                    mlx5 1800
 "
 # The PCI driver name of the mlx5 variant driver, in both sets.
 MLX5_DRIVER=mlx5_vfio_pci
@@ -324,7 +329,7 @@ step_unbind() {
 
 # run_test DRIVER NAME DEVICE TIMEOUT
 run_test() {
-	local d=$1 name=$2 device=$3 limit=$(($4 * mult)) prog path bdf bound start secs
+	local d=$1 name=$2 device=$3 limit=$(($4 * mult)) prog path bdf bound start secs other
 	local leftovers waited status detail
 	prog=${name%@*}
 	case $device in
@@ -337,13 +342,11 @@ run_test() {
 		return
 	fi
 	case $name in
-	vfio_mig@from_c)
-		if [ "$d" = c ]; then
-			result "$d" "$name" skip "resumes the C driver's stream into rs only"
-			return
-		fi
-		if ! [ -f /tmp/vfio_mig-c.bin ]; then
-			result "$d" "$name" skip "no stream from the C driver (run --drivers c,rs)"
+	vfio_mig@interop)
+		other=rs
+		[ "$d" = rs ] && other=c
+		if ! [ -f "/tmp/vfio_mig-$other.bin" ]; then
+			result "$d" "$name" skip "no stream saved by driver set $other before this one"
 			return
 		fi ;;
 	esac
@@ -368,7 +371,8 @@ run_test() {
 	case $name in
 	vfio_mig@file)
 		run_bounded "$limit" sh -c "$path save $VF_A /tmp/vfio_mig-$d.bin && $path load $VF_B /tmp/vfio_mig-$d.bin" ;;
-	vfio_mig@from_c) run_bounded "$limit" "$path" load "$VF_B" /tmp/vfio_mig-c.bin ;;
+	vfio_mig@interop) run_bounded "$limit" "$path" load "$VF_B" "/tmp/vfio_mig-$other.bin" ;;
+	vfio_mig@big) run_bounded "$limit" "$path" big "$VF_A" "$VF_B" 1024 ;;
 	*) run_bounded "$limit" "$path" $bdf ;;
 	esac
 	set +f
@@ -544,10 +548,12 @@ step_mlx5_unbind() {
 }
 
 # Benchmarks (vfio_bench*) run only when the pattern names them: they are
-# not tests (tests/vm/bench.sh runs them and compares the drivers).
+# not tests (tests/vm/bench.sh runs them and compares the drivers); nor does
+# the slow vfio_mig@big.
 selected() {
 	case $1 in
 	vfio_bench*) echo "$tests_re" | grep -q bench || return 1 ;;
+	vfio_mig@big) echo "$tests_re" | grep -q big || return 1 ;;
 	esac
 	echo "$1" | grep -qE "$tests_re"
 }

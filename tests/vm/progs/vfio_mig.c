@@ -17,6 +17,8 @@
  *        vfio_mig save BDF FILE        STOP_COPY stream of BDF to FILE, and
  *                                      its state checksum to FILE.sum
  *        vfio_mig load BDF FILE        resume BDF from FILE, check FILE.sum
+ *        vfio_mig big A_BDF B_BDF MIB  stop-copy of MIB MiB of state, streamed
+ *                                      from A to B without a copy in memory
  *
  * Exit status: 0 all passed, 1 a check failed, 4 skipped (no simulator).
  */
@@ -31,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/vfio.h>
@@ -888,6 +891,51 @@ static int file_load(const char *bdf, const char *file)
 	return failures ? 1 : 0;
 }
 
+/* A stop-copy migration of @mib MiB of state, read from A and written to B as it comes. */
+static int big(const char *abdf, const char *bbdf, unsigned long mib)
+{
+	static unsigned char buf[1 << 20];
+	unsigned long long size_a = sim_get(abdf, "state_size"), size_b = sim_get(bbdf, "state_size");
+	unsigned long long sum_a, sum_b, total = 0;
+	int a = open_device(abdf), b = open_device(bbdf), sfd, rfd, err = 0;
+	time_t start = time(NULL);
+	ssize_t n;
+
+	set_sizes(abdf, bbdf, mib * MIB);
+	check(true, "%lu MiB of state in each VF (%lds)", mib, (long)(time(NULL) - start));
+	rfd = go(b, VFIO_DEVICE_STATE_RESUMING, bbdf);
+	sfd = go(a, VFIO_DEVICE_STATE_STOP_COPY, abdf);
+	if (sfd < 0 || rfd < 0)
+		goto out;
+	sum_a = sim_get(abdf, "checksum");
+	while ((n = read(sfd, buf, sizeof(buf))) > 0) {
+		err = feed(rfd, buf, n);
+		if (err)
+			break;
+		total += n;
+	}
+	if (n < 0)
+		err = errno;
+	check(!err, "streamed %llu bytes from %s to %s: %s", total, abdf, bbdf, strerror(err));
+	close(sfd);
+	close(rfd);
+	if (set_state(b, VFIO_DEVICE_STATE_STOP, NULL))
+		check(false, "RESUMING -> STOP: %s", strerror(errno));
+	sum_b = sim_get(bbdf, "checksum");
+	check(sum_a == sum_b, "destination state equals the source's (0x%08llx, 0x%08llx), %lds",
+	      sum_a, sum_b, (long)(time(NULL) - start));
+	back_to_running(a, abdf);
+	back_to_running(b, bbdf);
+out:
+	close(a);
+	close(b);
+	sim_set(abdf, "state_size", size_a);
+	sim_set(bbdf, "state_size", size_b);
+	check_no_leaks("big state");
+	printf("1..%u\n", checks);
+	return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long long size0;
@@ -903,8 +951,11 @@ int main(int argc, char **argv)
 		return file_save(argv[2], argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "load"))
 		return file_load(argv[2], argv[3]);
+	if (argc == 5 && !strcmp(argv[1], "big"))
+		return big(argv[2], argv[3], strtoul(argv[4], NULL, 0));
 	if (argc != 3) {
-		fprintf(stderr, "usage: %s A_BDF B_BDF | save BDF FILE | load BDF FILE\n", argv[0]);
+		fprintf(stderr, "usage: %s A_BDF B_BDF | save BDF FILE | load BDF FILE | big A_BDF B_BDF MIB\n",
+			argv[0]);
 		return 2;
 	}
 	abdf = argv[1];
