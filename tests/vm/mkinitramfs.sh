@@ -5,13 +5,15 @@
 # the guest scripts (tests/vm/guest/; guest/init becomes /init).
 #
 # Usage: tests/vm/mkinitramfs.sh -k KDIR -s SELFTESTS_DIR -p PROGS_DIR
-#                                -o OUT.cpio.gz [-m MODULES_DIR]
+#                                -o OUT.cpio.gz [-m MODULES_DIR] [-x SIM_KO]
 #
 #   KDIR           kernel build of scripts/build-kernel.sh
 #   SELFTESTS_DIR  output of tests/vm/build-selftests.sh
 #   PROGS_DIR      tests/vm/progs built (make -C tests/vm/progs OUTPUT=...)
 #   MODULES_DIR    directory with our vfio_pci_core.ko, vfio_pci.ko and
 #                  mlx5_vfio_pci.ko; without it the image can only test "c"
+#   SIM_KO         mlx5_sim.ko, the mlx5 firmware simulator (tests/vm/mlx5sim);
+#                  without it the mlx5 migration tests skip
 #
 # Layout of the image:
 #   /init, /bin/busybox and its applet links
@@ -22,19 +24,22 @@
 #   /vfio/modules.dep.c             the kernel's own modules.dep, from before
 #                                   ours shadowed the module names
 #   /vfio/selftests/, /vfio/progs/, /vfio/guest/
+#   /vfio/mlx5sim/mlx5_sim.ko       outside /lib/modules: never depmod'ed,
+#                                   loaded only by path
 set -euo pipefail
 . "$(dirname "$0")/../../scripts/env.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 
-usage() { die "usage: $0 -k KDIR -s SELFTESTS_DIR -p PROGS_DIR -o OUT.cpio.gz [-m MODULES_DIR]"; }
-kdir= selftests= progs= out= moddir=
-while getopts k:s:p:o:m: opt; do
+usage() { die "usage: $0 -k KDIR -s SELFTESTS_DIR -p PROGS_DIR -o OUT.cpio.gz [-m MODULES_DIR] [-x SIM_KO]"; }
+kdir= selftests= progs= out= moddir= simko=
+while getopts k:s:p:o:m:x: opt; do
 	case $opt in
 	k) kdir=$OPTARG ;;
 	s) selftests=$OPTARG ;;
 	p) progs=$OPTARG ;;
 	o) out=$OPTARG ;;
 	m) moddir=$OPTARG ;;
+	x) simko=$OPTARG ;;
 	*) usage ;;
 	esac
 done
@@ -52,7 +57,7 @@ esac
 stage=$(mktemp -d "${TMPDIR:-/tmp}/vfio-rs-initramfs.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,root,etc,lib/modules}
-mkdir -p "$stage"/vfio/{selftests,progs,guest}
+mkdir -p "$stage"/vfio/{selftests,progs,guest,mlx5sim}
 
 # Busybox and its applets.
 install -m 0755 "$busybox" "$stage/bin/busybox"
@@ -82,6 +87,15 @@ rm "$stage/depmod.conf"
 if [ -n "$moddir" ]; then
 	grep -q "^updates/vfio_pci.ko:" "$stage/lib/modules/$kver/modules.dep" ||
 		die "depmod did not resolve vfio_pci to updates/vfio_pci.ko"
+fi
+
+# The firmware simulator, by path only.
+if [ -n "$simko" ]; then
+	magic=$(modinfo -F vermagic "$simko")
+	[ "${magic%% *}" = "$kver" ] ||
+		die "$simko was built for '${magic%% *}', the test kernel is $kver"
+	install -m 0644 "$simko" "$stage/vfio/mlx5sim/mlx5_sim.ko"
+	strip --strip-debug "$stage/vfio/mlx5sim/mlx5_sim.ko"
 fi
 
 # Tests and guest scripts.

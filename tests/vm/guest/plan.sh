@@ -12,6 +12,13 @@
 #           (/vfio/selftests) against them, each under a timeout;
 #   unbind  unbinds, clears driver_override, hands igb back to its host
 #           driver and unloads the modules;
+#   mlx5_bind, vfio_mig*, mlx5_unbind
+#           (only when an mlx5 test is selected) the migration phase: loads
+#           the mlx5_sim firmware simulator (/vfio/mlx5sim) instead of
+#           mlx5_core, binds it to the igb PF, enables 2 VFs and binds them
+#           to the driver set's mlx5_vfio_pci, runs vfio_mig on them, then
+#           hands everything back (VFs off, igb to its host driver, modules
+#           unloaded);
 # then prints the kmemleak report of that driver set.
 #
 # Output parsed by tests/vm/run.sh:
@@ -57,6 +64,24 @@ vfio_pci_device_init_perf_test  igb 120
 vfio_pci_driver_test            igb 300
 vfio_pci_sriov_uapi_test        igb 120
 "
+
+# The migration phase's tests, run between mlx5_bind and mlx5_unbind on two
+# VFs of the igb PF (mlx5 below).  vfio_mig@file saves VF A to
+# /tmp/vfio_mig-<driver>.bin and resumes VF B from it; vfio_mig@interop
+# resumes VF B from the file the other driver set saved earlier in the boot
+# (with --drivers c,rs: ours resumes the C driver's stream; rs,c: the other
+# way round), and skips if there is none.  vfio_mig@big streams 1 GiB of
+# state from A to B; it takes minutes under TCG and runs only when the
+# pattern names it.
+MLX5_TESTS="
+vfio_mig                        mlx5 900
+vfio_mig@file                   mlx5 300
+vfio_mig@interop                mlx5 300
+vfio_mig@big                    mlx5 1800
+"
+# The PCI driver name of the mlx5 variant driver, in both sets.
+MLX5_DRIVER=mlx5_vfio_pci
+SIM_KO=/vfio/mlx5sim/mlx5_sim.ko
 
 # Prints a result line, and keeps it for the summary /init prints at the end
 # (kernel messages on the console can break up the live one).
@@ -306,17 +331,27 @@ step_unbind() {
 
 # run_test DRIVER NAME DEVICE TIMEOUT
 run_test() {
-	local d=$1 name=$2 device=$3 limit=$(($4 * mult)) prog path bdf bound start secs
+	local d=$1 name=$2 device=$3 limit=$(($4 * mult)) prog path bdf bound start secs other
 	local leftovers waited status detail
 	prog=${name%@*}
 	case $device in
 	igb) bdf=$IGB bound=$IGB_BOUND ;;
 	edu) bdf=$EDU bound=$EDU_BOUND ;;
+	mlx5) bdf="$VF_A $VF_B" bound=$MLX5_BOUND ;;
 	esac
 	if [ -z "$bound" ]; then
-		result "$d" "$name" fail "not run: $device not bound to $VFIO_DRIVER"
+		result "$d" "$name" fail "not run: $device not bound to its VFIO driver"
 		return
 	fi
+	case $name in
+	vfio_mig@interop)
+		other=rs
+		[ "$d" = rs ] && other=c
+		if ! [ -f "/tmp/vfio_mig-$other.bin" ]; then
+			result "$d" "$name" skip "no stream saved by driver set $other before this one"
+			return
+		fi ;;
+	esac
 	path=/vfio/progs/$prog
 	[ -x "$path" ] || path=/vfio/selftests/$prog
 
@@ -336,7 +371,16 @@ run_test() {
 	# compare ours with.
 	export VFIO_RS_DRIVER=$d
 	start=$(date +%s)
-	run_bounded "$limit" "$path" "$bdf"
+	# $bdf: one device, or the arguments of a two-device test; no globs.
+	set -f
+	case $name in
+	vfio_mig@file)
+		run_bounded "$limit" sh -c "$path save $VF_A /tmp/vfio_mig-$d.bin && $path load $VF_B /tmp/vfio_mig-$d.bin" ;;
+	vfio_mig@interop) run_bounded "$limit" "$path" load "$VF_B" "/tmp/vfio_mig-$other.bin" ;;
+	vfio_mig@big) run_bounded "$limit" "$path" big "$VF_A" "$VF_B" 1024 ;;
+	*) run_bounded "$limit" "$path" $bdf ;;
+	esac
+	set +f
 	secs=$(($(date +%s) - start))
 	kmsg "end $d/$name"
 	echo "--- end $d/$name (rc $rc, ${secs}s) ---"
@@ -376,11 +420,145 @@ run_test() {
 	result "$d" "$name" "$status" "$detail"
 }
 
+# --- the mlx5 migration phase ------------------------------------------------
+
+# Whether any mlx5 test is selected (the phase is skipped otherwise).
+mlx5_selected() {
+	set -- $MLX5_TESTS
+	while [ $# -ge 3 ]; do
+		selected "$1" && return 0
+		shift 3
+	done
+	return 1
+}
+
+# insmod MOD (a path under $MODDIR) after the dependencies the kernel's own
+# modules.dep lists for it, except mlx5_core and what only it needs: the
+# simulator, loaded first, provides mlx5_core's symbols.
+insmod_c_without_mlx5_core() {
+	local target=$1 line deps="" mod name
+	line=$(grep "^$target:" /vfio/modules.dep.c) ||
+		{ why="$why; $target is not in modules.dep.c"; return 1; }
+	for mod in ${line#*:}; do
+		case $mod in
+		*/ethernet/mellanox/*) ;;
+		*) deps="$mod $deps" ;;
+		esac
+	done
+	for mod in $deps $target; do
+		name=$(basename "$mod" .ko | tr - _)
+		[ -d "/sys/module/$name" ] && continue
+		run_bounded 60 insmod "$MODDIR/$mod"
+		[ $rc = 0 ] || { why="$why; insmod $mod failed (rc $rc)"; return 1; }
+	done
+}
+
+# The C mlx5-vfio-pci and its C vfio-pci-core, by path.
+load_mlx5_c() {
+	insmod_c_without_mlx5_core kernel/drivers/vfio/pci/mlx5/mlx5-vfio-pci.ko
+}
+
+# Our mlx5_vfio_pci, by path: modprobe would pull in the real mlx5_core
+# through depmod's symbol resolution.  Our vfio_pci_core comes by modprobe.
+load_mlx5_rs() {
+	run_bounded 60 modprobe vfio_pci_core
+	[ $rc = 0 ] || { why="$why; modprobe vfio_pci_core failed (rc $rc)"; return 1; }
+	run_bounded 60 insmod "$MODDIR/updates/mlx5_vfio_pci.ko"
+	[ $rc = 0 ] || { why="$why; insmod updates/mlx5_vfio_pci.ko failed (rc $rc)"; return 1; }
+}
+
+# Binds device $1 to PCI driver $2 through driver_override.
+bind_to() {
+	local bdf=$1 want=$2 dev=/sys/bus/pci/devices/$1 drv
+	drv=$(current_driver "$bdf")
+	if [ -n "$drv" ] && [ "$drv" != "$want" ]; then
+		sysfs_write "$bdf" "$dev/driver/unbind" || return 1
+	fi
+	sysfs_write "$want" "$dev/driver_override" || return 1
+	sysfs_write "$bdf" /sys/bus/pci/drivers_probe || return 1
+	drv=$(current_driver "$bdf")
+	[ "$drv" = "$want" ] || { why="$why; $bdf: driver is '${drv:-none}', not $want"; return 1; }
+}
+
+# Unbinds device $1 from whatever driver has it and clears driver_override.
+release() {
+	local bdf=$1 dev=/sys/bus/pci/devices/$1
+	[ -e "$dev" ] || return 0
+	if [ -n "$(current_driver "$bdf")" ]; then
+		sysfs_write "$bdf" "$dev/driver/unbind" || return 1
+	fi
+	sysfs_write "" "$dev/driver_override"
+}
+
+step_mlx5_bind() {
+	local d=$1 vf
+	why=
+	MLX5_BOUND= VF_A= VF_B=
+	[ -n "$IGB" ] || why="$why; no igb device"
+	vfio_modules_loaded && why="$why; vfio_pci or vfio_pci_core still loaded"
+	if [ -z "$why" ]; then
+		run_bounded 60 insmod "$SIM_KO"
+		[ $rc = 0 ] || why="$why; insmod $SIM_KO failed (rc $rc)"
+	fi
+	[ -n "$why" ] || "load_mlx5_$d"
+	[ -n "$why" ] || [ -d "/sys/bus/pci/drivers/$MLX5_DRIVER" ] ||
+		why="$why; no PCI driver named $MLX5_DRIVER after loading"
+	[ -n "$why" ] || bind_to "$IGB" mlx5_sim
+	[ -n "$why" ] || sysfs_write 2 "/sys/bus/pci/devices/$IGB/sriov_numvfs"
+	if [ -z "$why" ]; then
+		VF_A=$(basename "$(readlink "/sys/bus/pci/devices/$IGB/virtfn0")")
+		VF_B=$(basename "$(readlink "/sys/bus/pci/devices/$IGB/virtfn1")")
+		[ -n "$VF_A" ] && [ -n "$VF_B" ] || why="$why; no VFs after sriov_numvfs=2"
+	fi
+	for vf in $VF_A $VF_B; do
+		[ -n "$why" ] || bind_to "$vf" "$MLX5_DRIVER"
+	done
+	if [ -z "$why" ]; then
+		MLX5_BOUND=1
+		echo "VFs $VF_A $VF_B: reset methods $(cat "/sys/bus/pci/devices/$VF_A/reset_method" 2>/dev/null)"
+		result "$d" mlx5_bind pass "igb $IGB on mlx5_sim, VFs $VF_A $VF_B on $MLX5_DRIVER"
+	else
+		result "$d" mlx5_bind fail "${why#; }"
+	fi
+}
+
+step_mlx5_unbind() {
+	local d=$1 vf mod drv
+	why=
+	for vf in $VF_A $VF_B; do
+		release "$vf"
+	done
+	if [ -n "$IGB" ] && [ "$(current_driver "$IGB")" = mlx5_sim ]; then
+		sysfs_write 0 "/sys/bus/pci/devices/$IGB/sriov_numvfs"
+	fi
+	if [ -n "$IGB" ]; then
+		release "$IGB"
+		sysfs_write "$IGB" /sys/bus/pci/drivers_probe
+		drv=$(current_driver "$IGB")
+		[ "$drv" = "$IGB_HOST_DRIVER" ] ||
+			why="$why; $IGB: driver is '${drv:-none}', expected '${IGB_HOST_DRIVER:-none}'"
+	fi
+	for mod in mlx5_vfio_pci vfio_pci_core mlx5_sim; do
+		[ -d "/sys/module/$mod" ] || continue
+		run_bounded 60 rmmod "$mod"
+		[ $rc = 0 ] || why="$why; rmmod $mod failed (rc $rc)"
+	done
+	[ ! -d /sys/module/mlx5_core ] || why="$why; the real mlx5_core got loaded"
+	MLX5_BOUND=
+	if [ -z "$why" ]; then
+		result "$d" mlx5_unbind pass "VFs off, igb back on ${IGB_HOST_DRIVER:-none}, modules unloaded"
+	else
+		result "$d" mlx5_unbind fail "${why#; }"
+	fi
+}
+
 # Benchmarks (vfio_bench*) run only when the pattern names them: they are
-# not tests (tests/vm/bench.sh runs them and compares the drivers).
+# not tests (tests/vm/bench.sh runs them and compares the drivers); nor does
+# the slow vfio_mig@big.
 selected() {
 	case $1 in
 	vfio_bench*) echo "$tests_re" | grep -q bench || return 1 ;;
+	vfio_mig@big) echo "$tests_re" | grep -q big || return 1 ;;
 	esac
 	echo "$1" | grep -qE "$tests_re"
 }
@@ -400,6 +578,15 @@ for d in $drivers; do
 		shift 3
 	done
 	echo "VFIO_RS_PLAN $d unbind"
+	if mlx5_selected; then
+		echo "VFIO_RS_PLAN $d mlx5_bind"
+		set -- $MLX5_TESTS
+		while [ $# -ge 3 ]; do
+			selected "$1" && echo "VFIO_RS_PLAN $d $1"
+			shift 3
+		done
+		echo "VFIO_RS_PLAN $d mlx5_unbind"
+	fi
 done
 
 for d in $drivers; do
@@ -416,6 +603,15 @@ for d in $drivers; do
 		shift 3
 	done
 	step_unbind "$d"
+	if mlx5_selected; then
+		step_mlx5_bind "$d"
+		set -- $MLX5_TESTS
+		while [ $# -ge 3 ]; do
+			selected "$1" && run_test "$d" "$1" "$2" "$3"
+			shift 3
+		done
+		step_mlx5_unbind "$d"
+	fi
 	kmsg "end driver $d"
 	kmemleak_report "$d"
 done
