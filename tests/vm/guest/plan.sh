@@ -53,6 +53,8 @@ vfio_badinput                   igb 60
 vfio_badinput@edu               edu 60
 vfio_cfgdiff                    igb 300
 vfio_cfgdiff@edu                edu 300
+vfio_unbind_open                igb 60
+vfio_unbind_open@edu            edu 60
 vfio_bench                      igb 300
 vfio_bench@edu                  edu 300
 vfio_iommufd_setup_test         igb 120

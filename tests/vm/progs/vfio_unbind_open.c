@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unbinding a device that userspace holds open: the driver must ask for it
+ * back through the REQ eventfd (VFIO_PCI_REQ_IRQ_INDEX), keep waiting
+ * until the last fd is closed, and only then let the unbind finish.  Then
+ * the same without a REQ eventfd (the driver can only wait).  Binds the
+ * device back to vfio-pci at the end (its driver_override stays set), so
+ * that later tests find it as before.
+ *
+ *   vfio_unbind_open <bdf>
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/vfio.h>
+
+static unsigned int checks, failures;
+static int container = -1, group = -1;
+
+static void check(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void check(int ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	checks++;
+	if (!ok)
+		failures++;
+	printf("%s %u - ", ok ? "ok" : "not ok", checks);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+static void die(const char *what)
+{
+	printf("not ok - %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int open_device(const char *bdf)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	char path[PATH_MAX], link[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		die("iommu_group link");
+	link[n] = 0;
+	snprintf(path, sizeof(path), "/dev/vfio/%s", strrchr(link, '/') + 1);
+	container = open("/dev/vfio/vfio", O_RDWR);
+	group = open(path, O_RDWR);
+	if (container < 0 || group < 0)
+		die("open container/group");
+	if (ioctl(group, VFIO_GROUP_GET_STATUS, &status) ||
+	    !(status.flags & VFIO_GROUP_FLAGS_VIABLE) ||
+	    ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) ||
+	    ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+		die("group/container setup");
+	fd = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	if (fd < 0)
+		die("VFIO_GROUP_GET_DEVICE_FD");
+	return fd;
+}
+
+static void close_all(int device)
+{
+	close(device);
+	close(group);
+	close(container);
+	group = container = -1;
+}
+
+static int write_sysfs(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Starts a child that unbinds `bdf` from vfio-pci; returns its pid. */
+static pid_t start_unbind(const char *bdf)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		/* The child must not hold the device open itself. */
+		for (int fd = 3; fd < 1024; fd++)
+			close(fd);
+		_exit(write_sysfs("/sys/bus/pci/drivers/vfio-pci/unbind", bdf) ? 1 : 0);
+	}
+	return pid;
+}
+
+/* Whether the child has exited, within `secs`; its status in `*status`. */
+static int reaped(pid_t pid, double secs, int *status)
+{
+	double end = now() + secs;
+
+	do {
+		if (waitpid(pid, status, WNOHANG) == pid)
+			return 1;
+		usleep(20000);
+	} while (now() < end);
+	return 0;
+}
+
+static int bound(const char *bdf)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return 0;
+	link[n] = 0;
+	return !strcmp(strrchr(link, '/') + 1, "vfio-pci");
+}
+
+static void rebind(const char *bdf)
+{
+	write_sysfs("/sys/bus/pci/drivers_probe", bdf);
+	check(bound(bdf), "rebind: bound to vfio-pci again");
+}
+
+/* With a REQ eventfd: the unbind signals it and waits for the close. */
+static void with_req(const char *bdf)
+{
+	char buf[sizeof(struct vfio_irq_set) + sizeof(int32_t)];
+	struct vfio_irq_set *set = (struct vfio_irq_set *)buf;
+	struct pollfd pfd;
+	uint64_t count = 0;
+	int device, efd, status = 0;
+	pid_t child;
+	double t;
+
+	device = open_device(bdf);
+	efd = eventfd(0, EFD_CLOEXEC);
+	set->argsz = sizeof(buf);
+	set->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+	set->index = VFIO_PCI_REQ_IRQ_INDEX;
+	set->start = 0;
+	set->count = 1;
+	memcpy(set->data, &efd, sizeof(efd));
+	check(ioctl(device, VFIO_DEVICE_SET_IRQS, set) == 0, "SET_IRQS: REQ eventfd set");
+
+	child = start_unbind(bdf);
+	pfd.fd = efd;
+	pfd.events = POLLIN;
+	check(poll(&pfd, 1, 10000) == 1, "unbind: REQ eventfd signalled within 10 s");
+	if (read(efd, &count, sizeof(count)) != sizeof(count))
+		count = 0;
+	check(count >= 1, "unbind: REQ count %llu", (unsigned long long)count);
+	/* The unbind must still be waiting for us. */
+	check(!reaped(child, 0.5, &status), "unbind: still waiting while the fd is open");
+	t = now();
+	close_all(device);
+	close(efd);
+	if (!reaped(child, 10, &status)) {
+		check(0, "unbind: finished within 10 s of the close");
+		kill(child, SIGKILL);
+		exit(1);
+	}
+	check(1, "unbind: finished %.3f s after the close", now() - t);
+	check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "unbind: sysfs write succeeded");
+	check(!bound(bdf), "unbind: device unbound");
+	rebind(bdf);
+}
+
+/* Without a REQ eventfd: the unbind can only wait for the close. */
+static void without_req(const char *bdf)
+{
+	int device, status = 0;
+	pid_t child;
+
+	device = open_device(bdf);
+	child = start_unbind(bdf);
+	check(!reaped(child, 1.0, &status), "unbind without REQ: waits while the fd is open");
+	close_all(device);
+	if (!reaped(child, 10, &status)) {
+		check(0, "unbind without REQ: finished within 10 s of the close");
+		kill(child, SIGKILL);
+		exit(1);
+	}
+	check(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "unbind without REQ: finished after the close, sysfs write succeeded");
+	check(!bound(bdf), "unbind without REQ: device unbound");
+	rebind(bdf);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s <bdf>\n", argv[0]);
+		return 2;
+	}
+	with_req(argv[1]);
+	without_req(argv[1]);
+	printf("# %u checks, %u failed\n", checks, failures);
+	return failures ? 1 : 0;
+}
