@@ -86,7 +86,7 @@ parse_args() {
 # Builds (or finds cached) the kernel, kselftests, our programs and the
 # initramfs; sets kdir, run_dir, initramfs and console.
 build_inputs() {
-	local modules_args=() missing= mod selftests progs
+	local modules_args=() missing= mod selftests progs vfio_bind
 	kdir=$("$VFIO_RS_TOP/scripts/build-kernel.sh")
 	if [[ ,$drivers, == *,rs,* ]]; then
 		for mod in vfio_pci_core vfio_pci mlx5_vfio_pci; do
@@ -99,6 +99,7 @@ build_inputs() {
 	selftests=$("$here/build-selftests.sh" "$kdir")
 	progs=$VFIO_RS_CACHE/vm/progs/$(basename "$kdir")
 	make -s -C "$here/progs" KDIR="$kdir" OUTPUT="$progs" >&2
+	vfio_bind=$("$here/build-vfio-bind.sh")
 
 	# The 20 newest run directories stay.
 	ls -1dt "$VFIO_RS_CACHE"/vm/runs/*/ 2>/dev/null | tail -n +20 | xargs -r rm -rf
@@ -107,7 +108,7 @@ build_inputs() {
 	initramfs=$run_dir/initramfs.cpio.gz
 	console=$run_dir/console.log
 	"$here/mkinitramfs.sh" -k "$kdir" -s "$selftests" -p "$progs" \
-		-o "$initramfs" "${modules_args[@]}"
+		-b "$vfio_bind" -o "$initramfs" "${modules_args[@]}"
 }
 
 # Kills QEMU (by the pid it wrote to $1) once $console has been silent for
