@@ -96,19 +96,22 @@ test_params_sysfs() {
 }
 
 test_params_ids() {
-	local drv=/sys/bus/pci/drivers/$VFIO_DRIVER
+	local drv=/sys/bus/pci/drivers/$VFIO_DRIVER log_lines log
 	t_failed=0
 	# edu without driver_override, then vfio_pci with ids= naming it (and
 	# an invalid entry, which is skipped with a warning).
 	sysfs_write "$EDU" "$drv/unbind" && sysfs_write "" "/sys/bus/pci/devices/$EDU/driver_override" ||
 		t_fail "edu: cannot clear driver_override:$why"
-	dmesg -c > /dev/null
+	# The kernel log is never cleared (run.sh reads all of it): what the
+	# load logs is what comes after the lines seen now.
+	log_lines=$(dmesg | wc -l)
 	if reload_vfio_pci "ids=1234:11e8,zzzz $PLAN_PARAMS"; then
+		log=$(dmesg | tail -n +$((log_lines + 1)))
 		t_check "ids=: edu bound at load" "$(current_driver "$EDU")" "$VFIO_DRIVER"
 		t_check "ids=: edu has no driver_override" "$(override_of "$EDU")" "(null)"
 		t_grep "ids=: the id is announced" \
-			'vfio_pci: add [1234:11e8[ffffffff:ffffffff]] class 0x000000/00000000' "$(dmesg)"
-		t_grep "ids=: the invalid entry is reported" 'vfio_pci: invalid id string "zzzz"' "$(dmesg)"
+			'vfio_pci: add [1234:11e8[ffffffff:ffffffff]] class 0x000000/00000000' "$log"
+		t_grep "ids=: the invalid entry is reported" 'vfio_pci: invalid id string "zzzz"' "$log"
 		t_check "ids=: igb (not listed) is bound only by its override" "$(current_driver "$IGB")" "$VFIO_DRIVER"
 		# Unbinding edu leaves it alone (no override to reprobe with), and
 		# drivers_probe binds it again through the dynamic id.
@@ -248,12 +251,17 @@ test_params_enable_sriov() {
 }
 
 # No device of the denylist (QAT and others) exists in the VM: checked are
-# the read-only parameter and that loading with it binds as usual.
+# the read-only parameter, the warning at load and that loading with it
+# binds as usual.
 test_params_disable_denylist() {
+	local log_lines
 	t_failed=0
 	t_check "default: parameter" "$(param disable_denylist)" N
 	t_check "read-only" "$(write_error Y /sys/module/vfio_pci/parameters/disable_denylist)" "Permission denied"
+	log_lines=$(dmesg | wc -l)
 	if reload_vfio_pci "disable_denylist=1 $PLAN_PARAMS"; then
+		t_grep "disable_denylist=1: the load warns" "vfio_pci: device denylist disabled." \
+			"$(dmesg | tail -n +$((log_lines + 1)))"
 		t_check "disable_denylist=1: parameter" "$(param disable_denylist)" Y
 		t_check "disable_denylist=1: igb bound" "$(current_driver "$IGB")" "$VFIO_DRIVER"
 		t_check "disable_denylist=1: edu bound" "$(current_driver "$EDU")" "$VFIO_DRIVER"
