@@ -101,7 +101,7 @@ test_vfio_bind() {
 		alias_file=$MODDIR/modules.alias
 		VB_OPTS=
 	fi
-	line=$(grep -n "^alias $GENERIC_ALIAS vfio_pci\$" "$alias_file" | cut -d: -f1)
+	line=$(grep -nxF "alias $GENERIC_ALIAS vfio_pci" "$alias_file" | cut -d: -f1)
 	if [ -n "$line" ]; then
 		t_ok "$alias_file has '$GENERIC_ALIAS vfio_pci' at line $line"
 	else

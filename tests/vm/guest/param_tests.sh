@@ -10,11 +10,13 @@
 #                            permissions (and ours against the C set's)
 #   params_ids               ids= binds without driver_override; new_id and
 #                            remove_id on the driver
-#   params_nointxmask        the per-device latched value, INTx still works
+#   params_nointxmask        INTx without DisINTx masking still works
 #   params_disable_vga       the VGA region of QEMU's std VGA (1234:1111)
 #   params_disable_idle_d3   idle D3 (runtime PM) of the unused igb
 #   params_enable_sriov      sriov_numvfs refused without it, VFs with it
-#   params_disable_denylist  read-only, loads and binds
+#   params_disable_denylist  read-only, warns at load, loads and binds
+#   params_debugfs           the values the core latched per device at probe
+#                            (nointxmask, disable_idle_d3), in debugfs
 # A test that reloads vfio_pci takes the devices away from it first (rmmod
 # unbinds them, their driver_override stays, so the load with the plan's
 # usual parameters binds them again) and restores that state at the end.
@@ -147,11 +149,6 @@ test_params_nointxmask() {
 	if reload_vfio_pci "nointxmask=1 $PLAN_PARAMS"; then
 		t_check "nointxmask=1: parameter" "$(param nointxmask)" Y
 		t_check "nointxmask=1: edu bound" "$(current_driver "$EDU")" "$VFIO_DRIVER"
-		t_check "nointxmask=1: latched by edu (debugfs)" "$(latched "$EDU" nointxmask)" Y
-		# Writable at run time; a bound device keeps what it latched.
-		t_check "nointxmask: write N" "$(write_error N /sys/module/vfio_pci/parameters/nointxmask)" ""
-		t_check "nointxmask: reads N" "$(param nointxmask)" N
-		t_check "nointxmask: edu still latched Y" "$(latched "$EDU" nointxmask)" Y
 		# INTx without DisINTx masking (exclusive line, disable_irq).
 		run_bounded 60 /vfio/progs/vfio_intx "$EDU"
 		t_check "nointxmask=1: vfio_intx on edu passes" "$rc" 0
@@ -159,7 +156,6 @@ test_params_nointxmask() {
 		t_fail "load with nointxmask=1: $why"
 	fi
 	restore_vfio_pci
-	t_check "default: latched by edu (debugfs)" "$(latched "$EDU" nointxmask)" N
 	echo "# $t_failed check(s) failed"
 	[ "$t_failed" = 0 ]
 }
@@ -205,12 +201,10 @@ test_params_disable_idle_d3() {
 	t_failed=0
 	t_check "default: igb runtime_status" "$(runtime_status_of "$IGB" suspended)" suspended
 	t_check "default: igb power_state" "$(cat "$dev/power_state")" D3hot
-	t_check "default: latched by igb (debugfs)" "$(latched "$IGB" disable_idle_d3)" N
 	if reload_vfio_pci "disable_idle_d3=1 $PLAN_PARAMS"; then
 		t_check "disable_idle_d3=1: parameter" "$(param disable_idle_d3)" Y
 		t_check "disable_idle_d3=1: igb runtime_status" "$(runtime_status_of "$IGB" active)" active
 		t_check "disable_idle_d3=1: igb power_state" "$(cat "$dev/power_state")" D0
-		t_check "disable_idle_d3=1: latched by igb (debugfs)" "$(latched "$IGB" disable_idle_d3)" Y
 	else
 		t_fail "load with disable_idle_d3=1: $why"
 	fi
@@ -269,6 +263,34 @@ test_params_disable_denylist() {
 		t_fail "load with disable_denylist=1: $why"
 	fi
 	restore_vfio_pci
+	echo "# $t_failed check(s) failed"
+	[ "$t_failed" = 0 ]
+}
+
+# nointxmask and disable_idle_d3 are writable, but a device keeps the value
+# it latched when it was probed; the core shows that value in debugfs
+# (CONFIG_VFIO_DEBUGFS: <debugfs>/vfio/<BDF>/pci/).
+test_params_debugfs() {
+	local p
+	t_failed=0
+	for p in nointxmask disable_idle_d3; do
+		t_check "default: $p latched by igb" "$(latched "$IGB" $p)" N
+	done
+	if reload_vfio_pci "nointxmask=1 disable_idle_d3=1 $PLAN_PARAMS"; then
+		for p in nointxmask disable_idle_d3; do
+			t_check "$p=1: latched by igb" "$(latched "$IGB" $p)" Y
+			t_check "$p=1: latched by edu" "$(latched "$EDU" $p)" Y
+			t_check "$p: write N" "$(write_error N /sys/module/vfio_pci/parameters/$p)" ""
+			t_check "$p: reads N" "$(param $p)" N
+			t_check "$p: igb still latched Y" "$(latched "$IGB" $p)" Y
+		done
+	else
+		t_fail "load with nointxmask=1 disable_idle_d3=1: $why"
+	fi
+	restore_vfio_pci
+	for p in nointxmask disable_idle_d3; do
+		t_check "restored: $p latched by igb" "$(latched "$IGB" $p)" N
+	done
 	echo "# $t_failed check(s) failed"
 	[ "$t_failed" = 0 ]
 }

@@ -68,6 +68,7 @@ params_disable_vga              igb 300
 params_disable_idle_d3          igb 300
 params_enable_sriov             igb 300
 params_disable_denylist         igb 300
+params_debugfs                  igb 300
 "
 
 # Prints a result line, and keeps it for the summary /init prints at the end
