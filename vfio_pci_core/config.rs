@@ -43,6 +43,9 @@ use kernel::{
 // documentation promises that all-zero bytes are a valid value).
 unsafe impl Zeroable for VirtConfig {}
 
+/// Bytes of a config access handled per round of [`Device::config_rw`].
+const CONFIG_CHUNK: usize = 64;
+
 /// The device's config space as the logic reaches it.
 struct Phys<'a>(&'a PciDev);
 
@@ -277,37 +280,56 @@ impl<T: Driver> Device<T> {
         if pos >= cfg_size || end > cfg_size {
             return Err(EFAULT);
         }
-        let mut buf = KVec::<u8>::new();
-        buf.resize(io.count, 0, GFP_KERNEL)?;
-        if write {
-            UserSlice::new(io.buf, io.count)
-                .reader()
-                .read_slice(&mut buf)?;
+        // Accesses are a few bytes, nearly always: they go through a stack
+        // buffer, in chunks, with no allocation.  A chunk boundary is a
+        // piece boundary too (pieces never cross a dword), so chunking
+        // changes nothing the device sees.
+        let mut chunk = [0u8; CONFIG_CHUNK];
+        let mut done = 0usize;
+        while done < io.count {
+            let n = (io.count - done).min(CONFIG_CHUNK);
+            let buf = &mut chunk[..n];
+            let user = io.buf.wrapping_byte_add(done);
+            if write {
+                UserSlice::new(user, n).reader().read_slice(buf)?;
+            }
+            // CAST: `done` is below `io.count`, a `usize`.
+            self.config_rw_chunk(pos + done as u64, buf, write)?;
+            if !write {
+                UserSlice::new(user, n).writer().write_slice(buf)?;
+            }
+            done += n;
         }
-        let ctx = {
+        Ok(done)
+    }
+
+    /// Reads or writes `buf` at `pos` in the virtual config space.
+    fn config_rw_chunk(&self, pos: u64, buf: &mut [u8], write: bool) -> Result {
+        let mut cfg = self.config.lock();
+        let virt = Option::as_mut(&mut *cfg).ok_or(EINVAL)?;
+        // Only the MSI capability's handlers read the interrupt state; the
+        // `irqs` lock (after `config` in the lock order) is taken for them
+        // alone, and dropped before the pieces run (they may take it).
+        let ctx = if virt.needs_irq_context(pos, buf.len()) {
             let irqs = self.irqs.lock();
             RwContext {
                 irq_type: irqs.irq_type().unwrap_or(VFIO_PCI_NUM_IRQS),
                 msi_qmax: irqs.msi_qmax(),
             }
+        } else {
+            RwContext {
+                irq_type: VFIO_PCI_NUM_IRQS,
+                msi_qmax: 0,
+            }
         };
-        let done = {
-            let mut cfg = self.config.lock();
-            let virt = Option::as_mut(&mut *cfg).ok_or(EINVAL)?;
-            let mut host = Host {
-                dev: self,
-                phys: Phys(&self.pdev),
-                mem: None,
-            };
-            virt.rw(&mut host, &ctx, pos, &mut buf, write)
-                .map_err(Error::from_errno)?
+        let mut host = Host {
+            dev: self,
+            phys: Phys(&self.pdev),
+            mem: None,
         };
-        if !write {
-            UserSlice::new(io.buf, done)
-                .writer()
-                .write_slice(&buf[..done])?;
-        }
-        Ok(done)
+        virt.rw(&mut host, &ctx, pos, buf, write)
+            .map_err(Error::from_errno)?;
+        Ok(())
     }
 
     /// Upstream's `vfio_lock_and_set_power_state()`: a PMCSR write moves the

@@ -45,6 +45,25 @@ pub(crate) struct MsixTable {
     pub(crate) size: u64,
 }
 
+impl PciDev {
+    /// Where the MSI-X table is, from the (read-only) MSI-X capability;
+    /// `None` without one.  Read once at probe: it cannot change.
+    pub(crate) fn msix_table(&self) -> Option<MsixTable> {
+        let cap = u16::from(self.msix_cap());
+        if cap == 0 {
+            return None;
+        }
+        let flags = self.read_config_word(cap + bindings::PCI_MSIX_FLAGS as u16);
+        let table = self.read_config_dword(cap + bindings::PCI_MSIX_TABLE as u16);
+        let entries = u64::from(flags & bindings::PCI_MSIX_FLAGS_QSIZE as u16) + 1;
+        Some(MsixTable {
+            bar: table & bindings::PCI_MSIX_TABLE_BIR,
+            offset: u64::from(table & bindings::PCI_MSIX_TABLE_OFFSET),
+            size: entries * u64::from(bindings::PCI_MSIX_ENTRY_SIZE),
+        })
+    }
+}
+
 /// State that exists while the device is open (first open to last close).
 #[derive(Default)]
 pub(crate) struct OpenState {
@@ -52,8 +71,6 @@ pub(crate) struct OpenState {
     pub(crate) enabled: bool,
     /// A function reset worked at open time (`VFIO_DEVICE_FLAGS_RESET`).
     pub(crate) reset_works: bool,
-    /// Where the MSI-X table is, if the device has one.
-    pub(crate) msix: Option<MsixTable>,
     /// BARs that userspace may mmap.
     pub(crate) bar_mmap_supported: [bool; PCI_STD_NUM_BARS],
     /// INTx masking is broken: INTx hidden and kept disabled.
@@ -125,6 +142,9 @@ pub struct Device<T: Driver> {
     pub(crate) pci_2_3: AtomicBool,
     /// Module parameters of the driver, latched at probe.
     pub(crate) params: CoreParams,
+    /// Where the MSI-X table is, read at probe; BAR accesses check it
+    /// without a lock.
+    pub(crate) msix: Option<MsixTable>,
     data: T::Data,
 }
 
@@ -135,6 +155,7 @@ impl<T: Driver> Device<T> {
         sriov: Sriov,
         data: T::Data,
     ) -> impl PinInit<Self, Error> {
+        let msix = pdev.msix_table();
         try_pin_init!(Self {
             pdev,
             vdev,
@@ -147,6 +168,7 @@ impl<T: Driver> Device<T> {
             virq_disabled: AtomicBool::new(false),
             pci_2_3: AtomicBool::new(false),
             params: T::params(),
+            msix,
             data,
         })
     }
@@ -154,6 +176,12 @@ impl<T: Driver> Device<T> {
     /// The PCI device.
     pub fn pdev(&self) -> &PciDev {
         &self.pdev
+    }
+
+    /// Whether the user of this open session opted in to the v2
+    /// `VFIO_MIG_GET_PRECOPY_INFO` (upstream's `vdev->precopy_info_v2`).
+    pub fn precopy_info_v2(&self) -> bool {
+        self.vdev.precopy_info_v2()
     }
 
     /// The driver's own per-device state.
@@ -218,7 +246,6 @@ impl<T: Driver> Device<T> {
                 return Err(e);
             }
         };
-        st.msix = self.msix_table();
         let mut mem = self.memory.write();
         for bar in 0..PCI_STD_NUM_BARS {
             // CAST: `bar < 6`.
@@ -241,25 +268,6 @@ impl<T: Driver> Device<T> {
         mem.cmd_memory = cmd_memory;
         st.enabled = true;
         Ok(())
-    }
-
-    fn msix_table(&self) -> Option<MsixTable> {
-        let cap = u16::from(self.pdev.msix_cap());
-        if cap == 0 {
-            return None;
-        }
-        let flags = self
-            .pdev
-            .read_config_word(cap + bindings::PCI_MSIX_FLAGS as u16);
-        let table = self
-            .pdev
-            .read_config_dword(cap + bindings::PCI_MSIX_TABLE as u16);
-        let entries = u64::from(flags & bindings::PCI_MSIX_FLAGS_QSIZE as u16) + 1;
-        Some(MsixTable {
-            bar: table & bindings::PCI_MSIX_TABLE_BIR,
-            offset: u64::from(table & bindings::PCI_MSIX_TABLE_OFFSET),
-            size: entries * u64::from(bindings::PCI_MSIX_ENTRY_SIZE),
-        })
     }
 
     /// The core's last-close: tears down interrupts, stops DMA, unmaps the

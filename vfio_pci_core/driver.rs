@@ -13,7 +13,11 @@ use crate::{
     Device,
     PciDev, //
 };
-use kernel::prelude::*;
+use kernel::{
+    fs::File,
+    prelude::*,
+    sync::aref::ARef, //
+};
 
 /// Behaviour the driver's module parameters choose, latched per device at
 /// probe (upstream's `vdev->nointxmask` and friends).
@@ -103,6 +107,38 @@ pub trait Driver: Sized + Send + Sync + 'static {
     fn device_feature(dev: &Device<Self>, flags: u32, arg: usize, argsz: usize) -> Result<isize> {
         dev.core_device_feature(flags, arg, argsz)
     }
+
+    /// The live migration the device offers: its `VFIO_MIGRATION_*` flags,
+    /// asked once per device after [`Driver::probe`] and before the device
+    /// is registered.  0 (the default) offers none, and the migration
+    /// methods below are never called.
+    fn migration_flags(_dev: &Device<Self>) -> u32 {
+        0
+    }
+
+    /// `migration_set_state`: moves the device to `new_state` (a raw
+    /// `enum vfio_device_mig_state`, which the VFIO core has checked is
+    /// reachable with the device's flags), through as many arcs as it takes;
+    /// returns the data file that the last arc opens, if any, which the
+    /// VFIO core installs as a new fd (see [`crate::migration::new_file`]).
+    fn migration_set_state(_dev: &Device<Self>, _new_state: u32) -> Result<Option<ARef<File>>> {
+        Err(ENOTTY)
+    }
+
+    /// `migration_get_state`: the device's current migration state.
+    fn migration_get_state(_dev: &Device<Self>) -> Result<u32> {
+        Err(ENOTTY)
+    }
+
+    /// `migration_get_data_size`: an estimate of the bytes a STOP_COPY
+    /// would produce now.
+    fn migration_get_data_size(_dev: &Device<Self>) -> Result<usize> {
+        Err(ENOTTY)
+    }
+
+    /// AER `reset_done`: the PCI core reset the device (an FLR from sysfs
+    /// or the error recovery), behind the driver's back.
+    fn reset_done(_dev: &Device<Self>) {}
 
     /// `sriov_configure`: enable `nr_virtfn` VFs (0 disables them).  Only a
     /// driver that implements it gets SR-IOV configuration through sysfs.

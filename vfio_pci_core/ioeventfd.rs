@@ -140,7 +140,7 @@ impl<T: Driver> Device<T> {
             return Err(EINVAL);
         }
         // No working around the MSI-X table.
-        if let Some(m) = self.open.lock().msix {
+        if let Some(m) = self.msix {
             if m.bar == bar && !(end <= m.offset || pos.offset >= m.offset + m.size) {
                 return Err(EINVAL);
             }

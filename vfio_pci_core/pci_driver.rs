@@ -158,6 +158,11 @@ struct ErrHandlers<T: Driver>(PhantomData<T>);
 impl<T: Driver> ErrHandlers<T> {
     const TABLE: bindings::pci_error_handlers = bindings::pci_error_handlers {
         error_detected: Some(Self::error_detected),
+        reset_done: if T::HAS_RESET_DONE {
+            Some(Self::reset_done)
+        } else {
+            None
+        },
         // SAFETY: All-zero is a valid `pci_error_handlers` (every callback `None`).
         ..unsafe { core::mem::zeroed() }
     };
@@ -170,6 +175,18 @@ impl<T: Driver> ErrHandlers<T> {
         // device lock, so its drvdata is the VFIO device `vfio::probe` set.
         unsafe { vfio::with_device::<T, _>(pdev, |dev| dev.aer_error_detected()) };
         bindings::pci_ers_result_PCI_ERS_RESULT_CAN_RECOVER
+    }
+}
+
+impl<T: Driver> ErrHandlers<T> {
+    extern "C" fn reset_done(pdev: *mut bindings::pci_dev) {
+        // SAFETY: The PCI core calls this under the device lock on a device bound to
+        // this driver; drvdata is NULL only outside probe..remove.
+        let bound = !unsafe { bindings::dev_get_drvdata(&raw const (*pdev).dev) }.is_null();
+        if bound {
+            // SAFETY: As above: bound, and the device lock keeps it bound.
+            unsafe { vfio::with_device::<T, _>(pdev, |dev| T::reset_done(dev)) };
+        }
     }
 }
 

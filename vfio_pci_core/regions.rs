@@ -67,7 +67,7 @@ impl<T: Driver> Device<T> {
                 // PANIC: `index <= 5` in this arm.
                 if st.bar_mmap_supported[index as usize] {
                     flags |= ffi::VFIO_REGION_INFO_FLAG_MMAP;
-                    if st.msix.is_some_and(|m| m.bar == index) {
+                    if self.msix.is_some_and(|m| m.bar == index) {
                         // The MSI-X table may be mapped: the interrupt
                         // remapping of the platform protects it.
                         caps.add_header_only(ffi::VFIO_REGION_INFO_CAP_MSIX_MAPPABLE as u16, 1)?;
@@ -149,7 +149,7 @@ impl<T: Driver> Device<T> {
         }
         // CAST: `usize` is 64-bit here.
         let count = (io.count as u64).min(end - pos.offset);
-        let (x_start, x_end) = match self.open.lock().msix {
+        let (x_start, x_end) = match self.msix {
             Some(m) if m.bar == bar => (m.offset, m.offset + m.size),
             _ => (0, 0),
         };

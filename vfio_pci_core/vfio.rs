@@ -40,6 +40,7 @@ use kernel::{
         to_result, //
     },
     prelude::*, //
+    sync::aref::ARef,
 };
 
 /// A read or write through the device fd: `count` bytes at user address
@@ -72,6 +73,14 @@ unsafe impl Send for VfioDev {}
 unsafe impl Sync for VfioDev {}
 
 impl VfioDev {
+    /// `vdev->precopy_info_v2`: the user of this open session opted in to
+    /// the v2 `VFIO_MIG_GET_PRECOPY_INFO` (`VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2`).
+    pub(crate) fn precopy_info_v2(&self) -> bool {
+        // SAFETY: `ptr` is live (type invariant); the VFIO core writes this byte under
+        // the device's lock and a racy read of a `u8` is what upstream's drivers do.
+        unsafe { core::ptr::read_volatile(&raw const (*self.ptr.as_ptr()).precopy_info_v2) != 0 }
+    }
+
     /// Revokes every userspace mapping of the BAR regions (upstream's
     /// `vfio_pci_zap_bars()`); later accesses fault and find out whether
     /// memory is enabled.
@@ -346,6 +355,51 @@ impl<T: Driver> Ops<T> {
     }
 }
 
+/// The C migration ops table of driver `T`, with trampolines into the
+/// migration methods of [`Driver`].
+struct MigOps<T: Driver>(PhantomData<T>);
+
+impl<T: Driver> MigOps<T> {
+    const VTABLE: ffi::vfio_migration_ops = ffi::vfio_migration_ops {
+        migration_set_state: Some(Self::set_state),
+        migration_get_state: Some(Self::get_state),
+        migration_get_data_size: Some(Self::get_data_size),
+    };
+
+    extern "C" fn set_state(vdev: *mut ffi::vfio_device, new_state: u32) -> *mut bindings::file {
+        // SAFETY: The VFIO core calls migration ops only on a live device with an open fd.
+        let dev = unsafe { Ops::<T>::device(vdev) };
+        match T::migration_set_state(dev, new_state) {
+            // The reference goes to the VFIO core, which installs it as an fd.
+            Ok(Some(file)) => ARef::into_raw(file).as_ptr().cast(),
+            Ok(None) => core::ptr::null_mut(),
+            Err(e) => e.to_ptr(),
+        }
+    }
+
+    extern "C" fn get_state(vdev: *mut ffi::vfio_device, state: *mut u32) -> c_int {
+        // SAFETY: As in `set_state`.
+        let dev = unsafe { Ops::<T>::device(vdev) };
+        from_result(|| {
+            let s = T::migration_get_state(dev)?;
+            // SAFETY: The VFIO core passes its own local for the answer.
+            unsafe { *state = s };
+            Ok(0)
+        })
+    }
+
+    extern "C" fn get_data_size(vdev: *mut ffi::vfio_device, len: *mut c_ulong) -> c_int {
+        // SAFETY: As in `set_state`.
+        let dev = unsafe { Ops::<T>::device(vdev) };
+        from_result(|| {
+            let n = T::migration_get_data_size(dev)?;
+            // SAFETY: The VFIO core passes its own local for the answer.
+            unsafe { *len = n };
+            Ok(0)
+        })
+    }
+}
+
 /// Allocates the VFIO device of `pdev`, lets `T` set up its state, and
 /// registers it (the group node and `/dev/vfio/devices/vfioN` appear).
 pub(crate) fn probe<T: Driver>(pdev: PciDev) -> Result {
@@ -394,6 +448,17 @@ pub(crate) fn probe<T: Driver>(pdev: PciDev) -> Result {
             .cast_const()
             .cast()
     };
+
+    // SAFETY: `core` is alive, owned by the allocation (see above).
+    let dev = unsafe { Ops::<T>::device(vdev) };
+    let migration_flags = T::migration_flags(dev);
+    if migration_flags != 0 {
+        // SAFETY: `vdev` is not registered yet: nobody else reads these fields.
+        unsafe {
+            (*vdev).migration_flags = migration_flags;
+            (*vdev).mig_ops = &MigOps::<T>::VTABLE;
+        }
+    }
 
     // SAFETY: `vdev` is a live, unregistered VFIO device; the set key is a slot or bus
     // pointer that outlives the device, or the device itself.

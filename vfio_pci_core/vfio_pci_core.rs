@@ -26,6 +26,7 @@ mod ioeventfd;
 mod iomem;
 mod irq;
 pub mod logic;
+pub mod migration;
 pub mod mm;
 mod pci;
 pub mod pci_driver;

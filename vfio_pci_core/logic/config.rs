@@ -433,6 +433,17 @@ impl VirtConfig {
         Ok(())
     }
 
+    /// Whether an access of `count` bytes at `pos` reaches the MSI
+    /// capability, the only one whose handlers read the [`RwContext`]: the
+    /// kernel gathers that context (under its interrupt lock) only then.
+    pub fn needs_irq_context(&self, pos: u64, count: usize) -> bool {
+        let Ok(start) = usize::try_from(pos) else {
+            return false;
+        };
+        let end = start.saturating_add(count).min(PCI_CFG_SPACE_SIZE);
+        (start..end).any(|p| self.map_at(p) == PCI_CAP_ID_MSI)
+    }
+
     /// The map value at `pos` (`PCI_CAP_ID_INVALID` outside the array).
     fn map_at(&self, pos: usize) -> u8 {
         self.pci_config_map

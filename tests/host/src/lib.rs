@@ -18,6 +18,10 @@ pub mod vfio_pci_ids;
 #[path = "../../../vfio_pci/denylist.rs"]
 pub mod vfio_pci_denylist;
 
+/// `mlx5_vfio_pci/logic.rs`: the live migration logic of mlx5.
+#[path = "../../../mlx5_vfio_pci/logic.rs"]
+pub mod mlx5_logic;
+
 #[cfg(test)]
 mod config_tests;
 #[cfg(test)]
@@ -30,6 +34,16 @@ mod ids_tests;
 mod info_tests;
 #[cfg(test)]
 mod irqs_tests;
+#[cfg(test)]
+mod mlx5_precopy_tests;
+#[cfg(test)]
+mod mlx5_resume_tests;
+#[cfg(test)]
+mod mlx5_save_tests;
+#[cfg(test)]
+mod mlx5_state_tests;
+#[cfg(test)]
+mod mlx5_stream_tests;
 #[cfg(test)]
 mod quirks_tests;
 #[cfg(test)]

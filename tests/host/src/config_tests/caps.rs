@@ -327,3 +327,18 @@ fn ext_vendor_cap_header_reads_virtual() {
     assert_eq!(d.fake.writes(), [(0x100, 4, 0), (0x108, 4, 0x55)]);
     assert_eq!(rd32(&mut vc, &mut d.fake, 0x100), 0x0001_000b);
 }
+
+#[test]
+fn irq_context_is_needed_only_for_accesses_reaching_msi() {
+    let mut d = igb_pf();
+    let vc = d.open();
+    // igb's MSI capability is 0x50..0x68.
+    assert!(vc.needs_irq_context(0x52, 2));
+    assert!(vc.needs_irq_context(0x4c, 8));
+    assert!(vc.needs_irq_context(0x00, 256));
+    assert!(!vc.needs_irq_context(0x00, 4));
+    assert!(!vc.needs_irq_context(0x4c, 4));
+    assert!(!vc.needs_irq_context(0x70, 4));
+    assert!(!vc.needs_irq_context(0x100, 4));
+    assert!(!vc.needs_irq_context(u64::MAX, 4));
+}
