@@ -94,8 +94,9 @@ clippy: preflight
 hosttest:
 	cd $(TOP)/tests/host && cargo test --quiet
 
-# Needs the modules built and a kernel build with the C vfio-pci modules.
-modinfocheck:
+# Against the C vfio-pci modules of KDIR (a kernel build, such as
+# scripts/build-kernel.sh makes).
+modinfocheck: modules
 	bash $(TOP)/scripts/check-modinfo.sh $(KDIR)
 
 check: fmtcheck hosttest clippy modinfocheck
