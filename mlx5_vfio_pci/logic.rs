@@ -11,6 +11,10 @@
 // resolves child modules differently from a plain `mod logic;`.
 #[path = "logic/errno.rs"]
 pub(crate) mod errno;
+#[path = "logic/ifc.rs"]
+pub(crate) mod ifc;
+#[path = "logic/pages.rs"]
+pub(crate) mod pages;
 #[path = "logic/precopy.rs"]
 pub(crate) mod precopy;
 #[path = "logic/resume.rs"]

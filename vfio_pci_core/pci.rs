@@ -53,8 +53,10 @@ impl PciDev {
         Self { dev, ptr }
     }
 
-    /// The raw pointer, for the abstraction layers of this crate.
-    pub(crate) fn as_raw(&self) -> *mut bindings::pci_dev {
+    /// The raw pointer, for the abstraction layers of this crate and of
+    /// variant drivers (which call their own C APIs on the device); valid
+    /// while `self` is.
+    pub fn as_raw(&self) -> *mut bindings::pci_dev {
         self.ptr.as_ptr()
     }
 

@@ -35,6 +35,10 @@ mod info_tests;
 #[cfg(test)]
 mod irqs_tests;
 #[cfg(test)]
+mod mlx5_ifc_tests;
+#[cfg(test)]
+mod mlx5_pages_tests;
+#[cfg(test)]
 mod mlx5_precopy_tests;
 #[cfg(test)]
 mod mlx5_resume_tests;

@@ -50,6 +50,8 @@ vfio_info@edu                   edu 60
 vfio_intx@edu                   edu 60
 vfio_badinput                   igb 60
 vfio_badinput@edu               edu 60
+vfio_cfgdiff                    igb 300
+vfio_cfgdiff@edu                edu 300
 vfio_bench                      igb 300
 vfio_bench@edu                  edu 300
 vfio_iommufd_setup_test         igb 120
@@ -349,6 +351,9 @@ run_test() {
 
 	echo "--- begin $d/$name ---"
 	kmsg "begin $d/$name"
+	# Differential tests (vfio_cfgdiff) keep the C driver's answers to
+	# compare ours with.
+	export VFIO_RS_DRIVER=$d
 	start=$(date +%s)
 	run_bounded "$limit" "$path" "$bdf"
 	secs=$(($(date +%s) - start))

@@ -1,0 +1,432 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Migration data buffers: pages that SAVE_VHCA_STATE writes and
+//! LOAD_VHCA_STATE reads, DMA-mapped against the PF with an mkey over them
+//! (upstream's `struct mlx5_vhca_data_buffer`), and the free list that
+//! recycles them (`migf->avail_list`).
+//!
+//! Upstream maps the pages one by one or into one IOVA range
+//! (`register_dma_pages()`); here they form a scatter table mapped with
+//! `dma_map_sgtable()`, which gives the same: one IOVA range behind an
+//! IOMMU, a bus address per page without one.  The mkey's MTT lists the
+//! bus address of every page.
+
+use super::{
+    ffi,
+    Pd, //
+};
+use crate::logic::ifc::{
+    field_size,
+    ifc_field,
+    ifc_sub,
+    layout_bytes,
+    sub_layout,
+    Field,
+    Ifc, //
+};
+use crate::logic::pages::{
+    page_parts,
+    PagePart, //
+};
+use kernel::{
+    bindings,
+    dma::DataDirection,
+    error::to_result,
+    new_mutex,
+    page::{
+        Page,
+        PAGE_SHIFT,
+        PAGE_SIZE, //
+    },
+    prelude::*,
+    sync::{
+        Arc,
+        Mutex, //
+    },
+    types::Opaque,
+    uaccess::{
+        UserSliceReader,
+        UserSliceWriter, //
+    },
+};
+
+/// Calls `f` on each part of `[offset, offset + len)` of a buffer of `size`
+/// bytes that lies in one page; `EINVAL` if the range exceeds the buffer.
+fn for_each_part(
+    size: usize,
+    offset: usize,
+    len: usize,
+    mut f: impl FnMut(PagePart) -> Result,
+) -> Result {
+    page_parts(size, PAGE_SIZE, offset, len)
+        .map_err(Error::from_errno)?
+        .try_for_each(&mut f)
+}
+
+/// The DMA mapping and mkey of a [`DataBuffer`].
+///
+/// # Invariants
+///
+/// `sgt` holds the buffer's pages and is mapped with `dma_map_sgtable()` on
+/// the PF's device in the buffer's direction; `mkey` was created over it
+/// on that device.
+struct Mapping {
+    sgt: KBox<Opaque<bindings::sg_table>>,
+    mkey: u32,
+}
+
+// SAFETY: The table is owned; it is only used where it is created and dropped, on any
+// thread.
+unsafe impl Send for Mapping {}
+// SAFETY: `&Mapping` gives access to the mkey only, never to the table.
+unsafe impl Sync for Mapping {}
+
+/// A migration data buffer of whole pages (`struct mlx5_vhca_data_buffer`).
+///
+/// A buffer whose direction is not [`DataDirection::None`] is DMA-mapped
+/// for the device, with an mkey in its [`Pd`], when it is allocated, or
+/// on its first LOAD; a `None` one (a record header) only holds bytes.
+///
+/// Dropping a buffer may sleep (it destroys its mkey): drop it in process
+/// context.
+pub(crate) struct DataBuffer {
+    pd: Arc<Pd>,
+    pages: KVec<Page>,
+    dir: DataDirection,
+    mapping: Option<Mapping>,
+}
+
+impl DataBuffer {
+    /// Upstream's `mlx5vf_alloc_data_buffer()`: `npages` pages for DMA in
+    /// `dir`, mapped now unless `dir` is [`DataDirection::None`] or there
+    /// are no pages.
+    pub(crate) fn new(pd: &Arc<Pd>, npages: usize, dir: DataDirection) -> Result<Self> {
+        let mut pages = KVec::with_capacity(npages, GFP_KERNEL_ACCOUNT)?;
+        for _ in 0..npages {
+            pages.push(Page::alloc_page(GFP_KERNEL_ACCOUNT)?, GFP_KERNEL_ACCOUNT)?;
+        }
+        let mut buf = Self {
+            pd: pd.clone(),
+            pages,
+            dir,
+            mapping: None,
+        };
+        if npages != 0 && dir != DataDirection::None {
+            buf.map()?;
+        }
+        Ok(buf)
+    }
+
+    /// The number of pages (`buf->npages`).
+    pub(crate) fn npages(&self) -> usize {
+        self.pages.len()
+    }
+
+    /// The size in bytes.
+    pub(crate) fn size(&self) -> usize {
+        self.pages.len() * PAGE_SIZE
+    }
+
+    /// The DMA direction (`buf->dma_dir`).
+    pub(crate) fn dir(&self) -> DataDirection {
+        self.dir
+    }
+
+    /// The mkey, if the buffer is mapped.
+    pub(crate) fn mkey(&self) -> Option<u32> {
+        self.mapping.as_ref().map(|m| m.mkey)
+    }
+
+    /// Upstream's `mlx5vf_dma_data_buffer()`: maps the pages for the PF and
+    /// creates an mkey over them, unless already done; the mkey.
+    /// `ENOTCONN` once the VF is detached, `EINVAL` for a buffer without
+    /// pages or without a DMA direction.
+    pub(crate) fn map(&mut self) -> Result<u32> {
+        if let Some(m) = &self.mapping {
+            return Ok(m.mkey);
+        }
+        let mdev = self.pd.vhca.attached()?;
+        if self.pages.is_empty() || self.dir == DataDirection::None {
+            return Err(EINVAL);
+        }
+        // SAFETY: `mdev` is a live device.
+        let dev = unsafe { ffi::mlx5vf_rs_mdev_device(mdev.as_ptr()) };
+        let sgt = self.alloc_sgt(dev)?;
+        let dir: bindings::dma_data_direction = self.dir.into();
+        // SAFETY: `dev` is the PF's device, bound to mlx5_core; `sgt` is an initialised
+        // table of our pages, which stay allocated while it is mapped.
+        if let Err(e) = to_result(unsafe { bindings::dma_map_sgtable(dev, sgt.get(), dir, 0) }) {
+            // SAFETY: Initialised by `alloc_sgt`, not mapped.
+            unsafe { bindings::sg_free_table(sgt.get()) };
+            return Err(e);
+        }
+        let mkey = match self.create_mkey(mdev, &sgt) {
+            Ok(mkey) => mkey,
+            Err(e) => {
+                // SAFETY: Mapped above on `dev` in `dir`; freed after the unmap.
+                unsafe {
+                    bindings::dma_unmap_sgtable(dev, sgt.get(), dir, 0);
+                    bindings::sg_free_table(sgt.get());
+                }
+                return Err(e);
+            }
+        };
+        // INVARIANT: `sgt` is mapped on the PF's device in `self.dir`, `mkey` created over it.
+        self.mapping = Some(Mapping { sgt, mkey });
+        Ok(mkey)
+    }
+
+    /// A scatter table of the pages, initialised and not mapped.
+    fn alloc_sgt(&self, dev: *mut bindings::device) -> Result<KBox<Opaque<bindings::sg_table>>> {
+        let mut raw = KVec::with_capacity(self.pages.len(), GFP_KERNEL)?;
+        for page in self.pages.iter() {
+            raw.push(page.as_ptr(), GFP_KERNEL)?;
+        }
+        // SAFETY: `dev` is a live device.
+        let max_segment = match unsafe { bindings::dma_max_mapping_size(dev) } {
+            0 => u32::MAX,
+            max => u32::try_from(max).unwrap_or(u32::MAX),
+        };
+        let sgt = KBox::new(Opaque::<bindings::sg_table>::zeroed(), GFP_KERNEL)?;
+        // SAFETY: `sgt` is zeroed memory for a table; `raw` holds `raw.len()` valid pages.
+        to_result(unsafe {
+            bindings::sg_alloc_table_from_pages_segment(
+                sgt.get(),
+                raw.as_mut_ptr(),
+                u32::try_from(raw.len())?,
+                0,
+                c_ulong::try_from(self.size())?,
+                max_segment,
+                bindings::GFP_KERNEL,
+            )
+        })?;
+        Ok(sgt)
+    }
+
+    /// Upstream's `alloc_mkey_in()` and `create_mkey()`: an MTT mkey with
+    /// local and remote read and write access over the pages of the mapped
+    /// table `sgt`, in the buffer's PD.
+    fn create_mkey(&self, mdev: super::Mdev, sgt: &Opaque<bindings::sg_table>) -> Result<u32> {
+        type In = ffi::mlx5_ifc_create_mkey_in_bits;
+        type Mkc = ffi::mlx5_ifc_mkc_bits;
+        let npages = self.pages.len();
+        let mtt_at = core::mem::offset_of!(In, klm_pas_mtt) / 8;
+        let in_len = layout_bytes::<In>() + 8 * npages.next_multiple_of(2);
+        let mut inb = KVVec::from_elem(0u8, in_len, GFP_KERNEL_ACCOUNT)?;
+        let octwords = u64::try_from(npages.div_ceil(2))?;
+
+        // The bus address of every page, from the mapped entries.
+        let mut page = 0;
+        let mut at = mtt_at;
+        // SAFETY: `sgt` is an initialised, mapped table; `nents` is its count of mapped
+        // entries and `sgl` its first entry.
+        let (mut sg, nents) = unsafe { ((*sgt.get()).sgl, (*sgt.get()).nents) };
+        for _ in 0..nents {
+            // SAFETY: `sg` is one of the `nents` mapped entries of the table.
+            let (addr, len) = unsafe { (bindings::sg_dma_address(sg), bindings::sg_dma_len(sg)) };
+            let len = usize::try_from(len)?;
+            if addr % PAGE_SIZE as u64 != 0 || len % PAGE_SIZE != 0 {
+                return Err(EINVAL);
+            }
+            for off in (0..len).step_by(PAGE_SIZE) {
+                if page == npages {
+                    return Err(EINVAL);
+                }
+                inb[at..at + 8].copy_from_slice(&(addr + off as u64).to_be_bytes());
+                at += 8;
+                page += 1;
+            }
+            // SAFETY: As above; the last entry's successor is never dereferenced.
+            sg = unsafe { bindings::sg_next(sg) };
+        }
+        if page != npages {
+            return Err(EINVAL);
+        }
+
+        let mut i = Ifc::<In>::new(&mut inb).ok_or(EINVAL)?;
+        let mkc = ifc_sub!(In, memory_key_mkey_entry);
+        i.set(ifc_field!(In, translations_octword_actual_size), octwords);
+        i.set(
+            ifc_field!(Mkc, access_mode_1_0).within(mkc),
+            ffi::MLX5_MKC_ACCESS_MODE_MTT.into(),
+        );
+        i.set(ifc_field!(Mkc, lr).within(mkc), 1);
+        i.set(ifc_field!(Mkc, lw).within(mkc), 1);
+        i.set(ifc_field!(Mkc, rr).within(mkc), 1);
+        i.set(ifc_field!(Mkc, rw).within(mkc), 1);
+        i.set(ifc_field!(Mkc, pd).within(mkc), self.pd.pdn.into());
+        i.set(ifc_field!(Mkc, bsf_octword_size).within(mkc), 0);
+        i.set(ifc_field!(Mkc, qpn).within(mkc), 0xff_ffff);
+        i.set(
+            ifc_field!(Mkc, log_page_size).within(mkc),
+            PAGE_SHIFT as u64,
+        );
+        i.set(
+            ifc_field!(Mkc, translations_octword_size).within(mkc),
+            octwords,
+        );
+        i.set(
+            ifc_field!(Mkc, len).within(mkc),
+            u64::try_from(self.size())?,
+        );
+
+        let mut mkey = 0u32;
+        let in_len = c_int::try_from(in_len)?;
+        // SAFETY: `mdev` is a live device; `inb` is a `create_mkey_in` of `in_len` bytes
+        // with its MTT; `mkey` is a valid out pointer.
+        to_result(unsafe {
+            ffi::mlx5_core_create_mkey(mdev.as_ptr(), &mut mkey, inb.as_mut_ptr().cast(), in_len)
+        })?;
+        Ok(mkey)
+    }
+
+    /// Runs `f` on the bytes of part `p`, mapped.
+    fn with_bytes<R>(&self, p: PagePart, f: impl FnOnce(&[u8]) -> R) -> R {
+        // PANIC: `for_each_part` passes only page indices inside the buffer.
+        let page = &self.pages[p.page];
+        // SAFETY: `page` is an allocated page of ours.
+        let base = unsafe { bindings::kmap_local_page(page.as_ptr()) }.cast::<u8>();
+        // SAFETY: `kmap_local_page` maps the whole page; `p.at + p.len <= PAGE_SIZE`.  No one
+        // writes the page meanwhile: the CPU only through `&mut self`, the device only
+        // during a SAVE, which owns the buffer until it completes.
+        let r = f(unsafe { core::slice::from_raw_parts(base.add(p.at), p.len) });
+        // SAFETY: Mapped above, in this context, and not used after.
+        unsafe { bindings::kunmap_local(base.cast()) };
+        r
+    }
+
+    /// Runs `f` on the bytes of part `p`, mapped writable.
+    fn with_bytes_mut<R>(&mut self, p: PagePart, f: impl FnOnce(&mut [u8]) -> R) -> R {
+        // PANIC: `for_each_part` passes only page indices inside the buffer.
+        let page = &self.pages[p.page];
+        // SAFETY: `page` is an allocated page of ours.
+        let base = unsafe { bindings::kmap_local_page(page.as_ptr()) }.cast::<u8>();
+        // SAFETY: As in `with_bytes`; `&mut self` excludes any other CPU access.
+        let r = f(unsafe { core::slice::from_raw_parts_mut(base.add(p.at), p.len) });
+        // SAFETY: Mapped above, in this context, and not used after.
+        unsafe { bindings::kunmap_local(base.cast()) };
+        r
+    }
+
+    /// Copies `data` into the buffer at `offset` (a record header).
+    pub(crate) fn write(&mut self, offset: usize, data: &[u8]) -> Result {
+        for_each_part(self.size(), offset, data.len(), |p| {
+            self.with_bytes_mut(p, |b| b.copy_from_slice(&data[p.done..p.done + p.len]));
+            Ok(())
+        })
+    }
+
+    /// Copies bytes of the buffer at `offset` into `out`.
+    pub(crate) fn read(&self, offset: usize, out: &mut [u8]) -> Result {
+        for_each_part(self.size(), offset, out.len(), |p| {
+            self.with_bytes(p, |b| out[p.done..p.done + p.len].copy_from_slice(b));
+            Ok(())
+        })
+    }
+
+    /// Copies `len` bytes at `offset` to user space (the copy loop of
+    /// upstream's `mlx5vf_buf_read()`).
+    pub(crate) fn copy_to_user(
+        &self,
+        offset: usize,
+        len: usize,
+        writer: &mut UserSliceWriter,
+    ) -> Result {
+        for_each_part(self.size(), offset, len, |p| {
+            self.with_bytes(p, |b| writer.write_slice(b))
+        })
+    }
+
+    /// Copies `len` bytes from user space into the buffer at `offset` (the
+    /// copy of upstream's `mlx5vf_append_page_to_mig_buf()`).
+    pub(crate) fn copy_from_user(
+        &mut self,
+        offset: usize,
+        len: usize,
+        reader: &mut UserSliceReader,
+    ) -> Result {
+        for_each_part(self.size(), offset, len, |p| {
+            self.with_bytes_mut(p, |b| reader.read_slice(b))
+        })
+    }
+}
+
+impl Drop for DataBuffer {
+    /// Upstream's `mlx5vf_free_data_buffer()`: destroys the mkey and unmaps
+    /// the pages, which are then freed.
+    fn drop(&mut self) {
+        let Some(m) = self.mapping.take() else {
+            return;
+        };
+        let mdev = self.pd.vhca.mdev;
+        // SAFETY: `mdev` is a live device (invariant of `Vhca`); the mkey was created on
+        // it and the table mapped on its device in `self.dir` (invariant of `Mapping`).
+        unsafe {
+            ffi::mlx5_core_destroy_mkey(mdev.as_ptr(), m.mkey);
+            let dev = ffi::mlx5vf_rs_mdev_device(mdev.as_ptr());
+            bindings::dma_unmap_sgtable(dev, m.sgt.get(), self.dir.into(), 0);
+            bindings::sg_free_table(m.sgt.get());
+        }
+    }
+}
+
+/// The free list of a migration file's buffers (upstream's
+/// `migf->avail_list`), so that chunks reuse buffers instead of allocating
+/// and mapping new ones.
+#[pin_data]
+pub(crate) struct BufferPool {
+    #[pin]
+    avail: Mutex<KVec<DataBuffer>>,
+}
+
+impl BufferPool {
+    /// An empty pool.
+    pub(crate) fn new() -> impl PinInit<Self> {
+        pin_init!(Self {
+            avail <- new_mutex!(KVec::new()),
+        })
+    }
+
+    /// Upstream's `mlx5vf_get_data_buffer()`: a free buffer of direction
+    /// `dir` with at least `npages` pages, else a new one.  Smaller free
+    /// buffers of that direction met on the way are freed, not kept.
+    /// `ENOTCONN` once the VF is detached.
+    pub(crate) fn get(
+        &self,
+        pd: &Arc<Pd>,
+        npages: usize,
+        dir: DataDirection,
+    ) -> Result<DataBuffer> {
+        pd.vhca.attached()?;
+        {
+            let mut avail = self.avail.lock();
+            let mut i = 0;
+            while i < avail.len() {
+                if avail[i].dir != dir {
+                    i += 1;
+                    continue;
+                }
+                let buf = avail.remove(i).map_err(|_| EINVAL)?;
+                if buf.npages() >= npages {
+                    return Ok(buf);
+                }
+                drop(buf);
+            }
+        }
+        DataBuffer::new(pd, npages, dir)
+    }
+
+    /// Upstream's `mlx5vf_put_data_buffer()`: returns `buf` to the pool (or
+    /// frees it if the pool cannot grow).
+    pub(crate) fn put(&self, buf: DataBuffer) {
+        // A failed push drops, so frees, the buffer.
+        let _ = self.avail.lock().push(buf, GFP_KERNEL);
+    }
+
+    /// Frees every pooled buffer (part of upstream's
+    /// `mlx5fv_cmd_clean_migf_resources()`).
+    pub(crate) fn clear(&self) {
+        let bufs = core::mem::take(&mut *self.avail.lock());
+        drop(bufs);
+    }
+}

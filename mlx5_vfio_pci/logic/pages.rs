@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The split of a byte range of a page-backed migration buffer into its
+//! parts within single pages (the copy loops of upstream's
+//! `mlx5vf_buf_read()` and `mlx5vf_append_page_to_mig_buf()`).
+
+use super::errno::EINVAL;
+
+/// The part of a byte range that lies in one page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PagePart {
+    /// Index of the page in the buffer.
+    pub(crate) page: usize,
+    /// Offset of the part in the page.
+    pub(crate) at: usize,
+    /// Length of the part.
+    pub(crate) len: usize,
+    /// Bytes of the range before the part.
+    pub(crate) done: usize,
+}
+
+/// An iterator over the [`PagePart`]s of a range.
+#[derive(Debug, Clone)]
+pub(crate) struct PageParts {
+    page_size: usize,
+    start: usize,
+    pos: usize,
+    end: usize,
+}
+
+impl Iterator for PageParts {
+    type Item = PagePart;
+
+    fn next(&mut self) -> Option<PagePart> {
+        if self.pos >= self.end {
+            return None;
+        }
+        let at = self.pos % self.page_size;
+        let len = (self.page_size - at).min(self.end - self.pos);
+        let part = PagePart {
+            page: self.pos / self.page_size,
+            at,
+            len,
+            done: self.pos - self.start,
+        };
+        self.pos += len;
+        Some(part)
+    }
+}
+
+/// The parts of `[offset, offset + len)` in a buffer of `size` bytes made
+/// of pages of `page_size` bytes; `-EINVAL` if the range exceeds the buffer
+/// (upstream's `mlx5vf_get_migration_page()` returning NULL) or
+/// `page_size` is 0.
+pub(crate) fn page_parts(
+    size: usize,
+    page_size: usize,
+    offset: usize,
+    len: usize,
+) -> Result<PageParts, i32> {
+    let end = offset.checked_add(len).ok_or(-EINVAL)?;
+    if end > size || page_size == 0 {
+        return Err(-EINVAL);
+    }
+    Ok(PageParts {
+        page_size,
+        start: offset,
+        pos: offset,
+        end,
+    })
+}
