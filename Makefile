@@ -10,7 +10,8 @@
 #   make fmt / fmtcheck        rustfmt with the kernel's settings
 #   make clippy                lint build (W=e); never ship its objects
 #   make hosttest              cargo test of the pure logic, no kernel needed
-#   make check                 fmtcheck + clippy + hosttest
+#   make modinfocheck          modinfo of the built modules against the C ones
+#   make check                 fmtcheck + clippy + hosttest + modinfocheck
 #
 # KDIR defaults to the running kernel's build tree.  RUSTC/BINDGEN default to
 # the first candidate whose version equals the one the kernel was built with.
@@ -43,7 +44,7 @@ KMAKE = $(MAKE) -C $(KDIR) M=$(TOP) RUSTC=$(RUSTC) BINDGEN=$(BINDGEN) \
 
 RS_SOURCES = $(shell cd $(TOP) && git ls-files --cached --others --exclude-standard '*.rs' 2>/dev/null || find . -name '*.rs' -not -path './target/*')
 
-.PHONY: all modules modules_install uninstall clean fmt fmtcheck clippy hosttest check preflight test
+.PHONY: all modules modules_install uninstall clean fmt fmtcheck clippy hosttest modinfocheck check preflight test
 
 all: modules
 
@@ -93,7 +94,12 @@ clippy: preflight
 hosttest:
 	cd $(TOP)/tests/host && cargo test --quiet
 
-check: fmtcheck hosttest clippy
+# Against the C vfio-pci modules of KDIR (a kernel build, such as
+# scripts/build-kernel.sh makes).
+modinfocheck: modules
+	bash $(TOP)/scripts/check-modinfo.sh $(KDIR)
+
+check: fmtcheck hosttest clippy modinfocheck
 
 # Every test: host tests, then the QEMU VM tests (builds the test kernel).
 test:

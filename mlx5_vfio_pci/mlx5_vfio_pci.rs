@@ -51,7 +51,7 @@ module! {
     name: "mlx5_vfio_pci",
     authors: ["vfio-rs developers"],
     description: "MLX5 VFIO PCI - User Level meta-driver for MLX5 device family (Rust)",
-    license: "GPL v2",
+    license: "GPL",
 }
 
 /// `PCI_VENDOR_ID_MELLANOX`.

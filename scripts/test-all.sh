@@ -51,6 +51,7 @@ fi
 make -s KDIR="$KDIR" fmtcheck >/dev/null 2>&1; rc=$?
 [ $rc = 0 ] || make -s KDIR="$KDIR" fmtcheck 2>&1 | head -40
 count rustfmt $rc
+bash scripts/check-modinfo.sh "$KDIR"; count modinfo $?
 
 # cargo test of one crate; every test counts.
 cargo_tests() { # name dir

@@ -137,6 +137,9 @@ impl kernel::Module for VfioPciModule {
     fn init(module: &'static ThisModule) -> Result<Self> {
         let driver = KBox::pin_init(DriverRegistration::<VfioPci>::new(module), GFP_KERNEL)?;
         fill_ids(&driver);
+        if params::disable_denylist() {
+            pr_warn!("device denylist disabled.\n");
+        }
         Ok(Self { _driver: driver })
     }
 }

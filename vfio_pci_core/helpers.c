@@ -4,6 +4,7 @@
  * calls.  Only one-line wrappers belong here; all logic is in Rust.  They are
  * exported because generic core code is instantiated in the driver modules.
  */
+#include <linux/debugfs.h>
 #include <linux/eventfd.h>
 #include <linux/export.h>
 #include <linux/fs.h>
@@ -89,3 +90,25 @@ unsigned int vfio_rs_pci_irq(struct pci_dev *pdev)
 	return pdev->irq == IRQ_NOTCONNECTED ? 0 : pdev->irq;
 }
 EXPORT_SYMBOL_GPL(vfio_rs_pci_irq);
+
+/*
+ * Upstream's vfio_pci_core_debugfs_init(): <debugfs>/vfio/<BDF>/pci/ shows the
+ * writable parameters a device latched at probe, read-only.  In C because
+ * debug_root is the VFIO core's dentry (and exists only with
+ * CONFIG_VFIO_DEBUGFS); the VFIO core removes it, and the files with it, when
+ * the device is unregistered.
+ */
+void vfio_rs_debugfs_init(struct vfio_device *vdev, bool *nointxmask,
+			  bool *disable_idle_d3)
+{
+#ifdef CONFIG_VFIO_DEBUGFS
+	struct dentry *pci_dir;
+
+	if (IS_ERR_OR_NULL(vdev->debug_root))
+		return;
+	pci_dir = debugfs_create_dir("pci", vdev->debug_root);
+	debugfs_create_bool("nointxmask", 0444, pci_dir, nointxmask);
+	debugfs_create_bool("disable_idle_d3", 0444, pci_dir, disable_idle_d3);
+#endif
+}
+EXPORT_SYMBOL_GPL(vfio_rs_debugfs_init);

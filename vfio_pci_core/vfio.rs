@@ -480,6 +480,18 @@ pub(crate) fn probe<T: Driver>(pdev: PciDev) -> Result {
         }
         return Err(e);
     }
+    // Upstream's `vfio_pci_core_debugfs_init()`: the parameters this device latched.
+    // SAFETY: `vdev` is registered, so the VFIO core has set up its `debug_root` (the
+    // helper checks for none).  The files are read-only: C only reads the two `bool`s,
+    // which never change after probe, and they go with `debug_root` when `remove`
+    // unregisters the device, before `release` frees `dev`.
+    unsafe {
+        ffi::vfio_rs_debugfs_init(
+            vdev,
+            (&raw const dev.params.nointxmask).cast_mut(),
+            (&raw const dev.params.disable_idle_d3).cast_mut(),
+        )
+    };
     Ok(())
 }
 

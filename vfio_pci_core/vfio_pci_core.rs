@@ -53,7 +53,7 @@ module! {
     type: VfioPciCore,
     name: "vfio_pci_core",
     authors: ["vfio-rs developers"],
-    description: "VFIO PCI core device library (Rust)",
+    description: "core driver for VFIO based PCI devices (Rust)",
     license: "GPL v2",
 }
 

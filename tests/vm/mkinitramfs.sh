@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Build the gzip'd cpio initramfs of the test VM: busybox-static, the test
-# kernel's modules, our modules, the VFIO kselftests, our test programs and
-# the guest scripts (tests/vm/guest/; guest/init becomes /init).
+# kernel's modules, our modules, the VFIO kselftests, our test programs,
+# vfio-bind and the guest scripts (tests/vm/guest/; guest/init becomes /init).
 #
 # Usage: tests/vm/mkinitramfs.sh -k KDIR -s SELFTESTS_DIR -p PROGS_DIR
-#                                -o OUT.cpio.gz [-m MODULES_DIR] [-x SIM_KO]
+#                                -b VFIO_BIND -o OUT.cpio.gz [-m MODULES_DIR] [-x SIM_KO]
 #
 #   KDIR           kernel build of scripts/build-kernel.sh
 #   SELFTESTS_DIR  output of tests/vm/build-selftests.sh
 #   PROGS_DIR      tests/vm/progs built (make -C tests/vm/progs OUTPUT=...)
+#   VFIO_BIND      the static vfio-bind of tests/vm/build-vfio-bind.sh
 #   MODULES_DIR    directory with our vfio_pci_core.ko, vfio_pci.ko and
 #                  mlx5_vfio_pci.ko; without it the image can only test "c"
 #   SIM_KO         mlx5_sim.ko, the mlx5 firmware simulator (tests/vm/mlx5sim);
@@ -21,8 +22,11 @@
 #                                   vfio-pci-core.ko and vfio-pci.ko
 #   /lib/modules/<ver>/updates/...  ours; depmod's "search updates built-in"
 #                                   makes modprobe vfio_pci pick them
-#   /vfio/modules.dep.c             the kernel's own modules.dep, from before
-#                                   ours shadowed the module names
+#   /vfio/modules.dep.c             the kernel's own modules.dep and
+#   /vfio/modules.alias.c           modules.alias, from before ours shadowed
+#                                   the module names (depmod lists only the
+#                                   module it picks for a name)
+#   /vfio/bin/vfio-bind             tools/vfio-bind
 #   /vfio/selftests/, /vfio/progs/, /vfio/guest/
 #   /vfio/mlx5sim/mlx5_sim.ko       outside /lib/modules: never depmod'ed,
 #                                   loaded only by path
@@ -30,20 +34,23 @@ set -euo pipefail
 . "$(dirname "$0")/../../scripts/env.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 
-usage() { die "usage: $0 -k KDIR -s SELFTESTS_DIR -p PROGS_DIR -o OUT.cpio.gz [-m MODULES_DIR] [-x SIM_KO]"; }
-kdir= selftests= progs= out= moddir= simko=
-while getopts k:s:p:o:m:x: opt; do
+usage() { die "usage: $0 -k KDIR -s SELFTESTS_DIR -p PROGS_DIR -b VFIO_BIND -o OUT.cpio.gz [-m MODULES_DIR] [-x SIM_KO]"; }
+kdir= selftests= progs= out= moddir= simko= vfio_bind=
+while getopts k:s:p:b:o:m:x: opt; do
 	case $opt in
 	k) kdir=$OPTARG ;;
 	s) selftests=$OPTARG ;;
 	p) progs=$OPTARG ;;
+	b) vfio_bind=$OPTARG ;;
 	o) out=$OPTARG ;;
 	m) moddir=$OPTARG ;;
 	x) simko=$OPTARG ;;
 	*) usage ;;
 	esac
 done
-[ -n "$kdir" ] && [ -n "$selftests" ] && [ -n "$progs" ] && [ -n "$out" ] || usage
+[ -n "$kdir" ] && [ -n "$selftests" ] && [ -n "$progs" ] && [ -n "$vfio_bind" ] &&
+	[ -n "$out" ] || usage
+[ -x "$vfio_bind" ] || die "$vfio_bind is not an executable"
 
 kver=$(cat "$kdir/include/config/kernel.release")
 kmods=$kdir/mod-install/lib/modules/$kver
@@ -57,7 +64,7 @@ esac
 stage=$(mktemp -d "${TMPDIR:-/tmp}/vfio-rs-initramfs.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,root,etc,lib/modules}
-mkdir -p "$stage"/vfio/{selftests,progs,guest,mlx5sim}
+mkdir -p "$stage"/vfio/{selftests,progs,guest,mlx5sim,bin}
 
 # Busybox and its applets.
 install -m 0755 "$busybox" "$stage/bin/busybox"
@@ -69,6 +76,7 @@ done
 cp -a "$kmods" "$stage/lib/modules/"
 rm -f "$stage/lib/modules/$kver/build" "$stage/lib/modules/$kver/source"
 cp "$kmods/modules.dep" "$stage/vfio/modules.dep.c"
+cp "$kmods/modules.alias" "$stage/vfio/modules.alias.c"
 if [ -n "$moddir" ]; then
 	for mod in vfio_pci_core vfio_pci mlx5_vfio_pci; do
 		ko=$moddir/$mod.ko
@@ -87,6 +95,10 @@ rm "$stage/depmod.conf"
 if [ -n "$moddir" ]; then
 	grep -q "^updates/vfio_pci.ko:" "$stage/lib/modules/$kver/modules.dep" ||
 		die "depmod did not resolve vfio_pci to updates/vfio_pci.ko"
+	# vfio-bind reads the image's modules.alias; ours must be there.
+	grep -q "^alias vfio_pci:v\*d\*sv\*sd\*bc\*sc\*i\* vfio_pci$" \
+		"$stage/lib/modules/$kver/modules.alias" ||
+		die "depmod wrote no vfio_pci: alias for our vfio_pci"
 fi
 
 # The firmware simulator, by path only.
@@ -101,6 +113,7 @@ fi
 # Tests and guest scripts.
 install -m 0755 "$selftests"/vfio_* "$stage/vfio/selftests/"
 install -m 0755 "$progs"/* "$stage/vfio/progs/"
+install -m 0755 "$vfio_bind" "$stage/vfio/bin/vfio-bind"
 install -m 0755 "$here"/guest/* "$stage/vfio/guest/"
 install -m 0755 "$here/guest/init" "$stage/init"
 

@@ -86,7 +86,7 @@ parse_args() {
 # Builds (or finds cached) the kernel, kselftests, our programs and the
 # initramfs; sets kdir, run_dir, initramfs and console.
 build_inputs() {
-	local modules_args=() missing= mod selftests progs mlx5sim
+	local modules_args=() missing= mod selftests progs mlx5sim vfio_bind
 	kdir=$("$VFIO_RS_TOP/scripts/build-kernel.sh")
 	if [[ ,$drivers, == *,rs,* ]]; then
 		for mod in vfio_pci_core vfio_pci mlx5_vfio_pci; do
@@ -102,6 +102,7 @@ build_inputs() {
 	# The mlx5 firmware simulator (test only), built against the same kernel.
 	mlx5sim=$VFIO_RS_CACHE/vm/mlx5sim/$(basename "$kdir")
 	make -s -C "$here/mlx5sim" KDIR="$kdir" OUTPUT="$mlx5sim" $(vfio_rs_kmake_vars) >&2
+	vfio_bind=$("$here/build-vfio-bind.sh")
 
 	# The 20 newest run directories stay.
 	ls -1dt "$VFIO_RS_CACHE"/vm/runs/*/ 2>/dev/null | tail -n +20 | xargs -r rm -rf
@@ -110,7 +111,7 @@ build_inputs() {
 	initramfs=$run_dir/initramfs.cpio.gz
 	console=$run_dir/console.log
 	"$here/mkinitramfs.sh" -k "$kdir" -s "$selftests" -p "$progs" \
-		-x "$mlx5sim/mlx5_sim.ko" -o "$initramfs" "${modules_args[@]}"
+		-x "$mlx5sim/mlx5_sim.ko" -b "$vfio_bind" -o "$initramfs" "${modules_args[@]}"
 }
 
 # Kills QEMU (by the pid it wrote to $1) once $console has been silent for

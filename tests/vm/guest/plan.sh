@@ -8,8 +8,10 @@
 #           edu (1234:11e8) devices from their host drivers and binds them
 #           to vfio-pci via driver_override, checks the driver link and the
 #           /dev/vfio group and cdev nodes;
-#   ...     runs our programs (/vfio/progs) and the upstream VFIO kselftests
-#           (/vfio/selftests) against them, each under a timeout;
+#   ...     runs our programs (/vfio/progs), the upstream VFIO kselftests
+#           (/vfio/selftests) and the shell tests of bind_tests.sh (vfio-bind)
+#           and param_tests.sh (module parameters) against them, each under
+#           a timeout;
 #   unbind  unbinds, clears driver_override, hands igb back to its host
 #           driver and unloads the modules;
 #   mlx5_bind, vfio_mig*, mlx5_unbind
@@ -30,6 +32,8 @@
 # Options from the kernel command line: see /init.
 
 . /vfio/guest/lib.sh
+. /vfio/guest/bind_tests.sh
+. /vfio/guest/param_tests.sh
 
 KVER=$(uname -r)
 MODDIR=/lib/modules/$KVER
@@ -43,7 +47,9 @@ mult=$(cmdline_arg vfio_rs.timeout_mult 1)
 # The tests run between bind and unbind, in this order:
 #   name  device  timeout (seconds)
 # The program is the name up to any "@"; it gets the device's BDF as its
-# only argument.  Each kselftest also has the harness' own per-case timeout
+# only argument.  A name with a shell function test_<name> runs that
+# function instead (bind_tests.sh, param_tests.sh); it may rebind and
+# reload, and must leave igb and edu bound to vfio-pci.  Each kselftest also has the harness' own per-case timeout
 # (30 s unless the case says otherwise).
 TESTS="
 vfio_info                       igb 60
@@ -65,6 +71,15 @@ vfio_dma_mapping_mmio_test      igb 120
 vfio_pci_device_init_perf_test  igb 120
 vfio_pci_driver_test            igb 300
 vfio_pci_sriov_uapi_test        igb 120
+vfio_bind                       igb 300
+params_sysfs                    igb 60
+params_ids                      edu 300
+params_nointxmask               edu 300
+params_disable_vga              igb 300
+params_disable_idle_d3          igb 300
+params_enable_sriov             igb 300
+params_disable_denylist         igb 300
+params_debugfs                  igb 300
 "
 
 # The migration phase's tests, run between mlx5_bind and mlx5_unbind on two
@@ -177,6 +192,9 @@ vfio_modules_loaded() {
 	[ -d /sys/module/vfio_pci ] || [ -d /sys/module/vfio_pci_core ]
 }
 
+# Parameters of vfio_pci for load_c and load_rs.
+VFIO_PCI_PARAMS=enable_sriov=1
+
 # Loads the in-tree C vfio-pci by path, its dependencies first, in the order
 # of the kernel's own modules.dep (saved before ours were added, since both
 # sets share the module names vfio_pci and vfio_pci_core).
@@ -192,7 +210,7 @@ load_c() {
 		name=$(basename "$mod" .ko | tr - _)
 		[ -d "/sys/module/$name" ] && continue
 		params=
-		[ "$name" = vfio_pci ] && params=enable_sriov=1
+		[ "$name" = vfio_pci ] && params=$VFIO_PCI_PARAMS
 		run_bounded 60 insmod "$MODDIR/$mod" $params
 		[ $rc = 0 ] || { why="$why; insmod $mod failed (rc $rc)"; return 1; }
 	done
@@ -202,7 +220,7 @@ load_c() {
 load_rs() {
 	grep -q "^updates/vfio_pci.ko:" "$MODDIR/modules.dep" ||
 		{ why="$why; modules.dep does not resolve vfio_pci to updates/"; return 1; }
-	run_bounded 60 modprobe vfio_pci enable_sriov=1
+	run_bounded 60 modprobe vfio_pci $VFIO_PCI_PARAMS
 	[ $rc = 0 ] || { why="$why; modprobe vfio_pci failed (rc $rc)"; return 1; }
 }
 
@@ -356,6 +374,7 @@ run_test() {
 	esac
 	path=/vfio/progs/$prog
 	[ -x "$path" ] || path=/vfio/selftests/$prog
+	type "test_$prog" > /dev/null 2>&1 && path=test_$prog
 
 	# vfio_pci_driver_test maps 1 GiB of shared anonymous memory for DMA in
 	# every case; pinning and IOMMU-mapping it 4 KiB at a time takes longer
@@ -406,6 +425,13 @@ run_test() {
 	case $prog in
 	vfio_dma_mapping_test) set_hugepages 0 ;;
 	vfio_pci_driver_test) set_shmem_thp restore ;;
+	esac
+	# A shell test may have rebound the devices: see where they are.
+	case $path in
+	test_*)
+		[ "$(current_driver "$IGB")" = "$VFIO_DRIVER" ] && IGB_BOUND=1 || IGB_BOUND=
+		[ "$(current_driver "$EDU")" = "$VFIO_DRIVER" ] && EDU_BOUND=1 || EDU_BOUND=
+		;;
 	esac
 
 	case $rc in
@@ -567,9 +593,12 @@ selected() {
 
 IGB=$(find_bdf 0x8086 0x10c9)
 EDU=$(find_bdf 0x1234 0x11e8)
+# QEMU's std VGA, for the disable_vga test only.
+VGA=$(find_bdf 0x1234 0x1111)
 IGB_HOST_DRIVER=$([ -z "$IGB" ] || current_driver "$IGB")
 EDU_HOST_DRIVER=$([ -z "$EDU" ] || current_driver "$EDU")
-echo "igb: ${IGB:-missing} (driver ${IGB_HOST_DRIVER:-none}), edu: ${EDU:-missing} (driver ${EDU_HOST_DRIVER:-none})"
+VGA_HOST_DRIVER=$([ -z "$VGA" ] || current_driver "$VGA")
+echo "igb: ${IGB:-missing} (driver ${IGB_HOST_DRIVER:-none}), edu: ${EDU:-missing} (driver ${EDU_HOST_DRIVER:-none}), vga: ${VGA:-missing} (driver ${VGA_HOST_DRIVER:-none})"
 echo "drivers: $drivers; tests: $tests_re; timeout multiplier: $mult"
 
 for d in $drivers; do
@@ -597,6 +626,7 @@ for d in $drivers; do
 	*) result "$d" bind fail "unknown driver set '$d' (c or rs)"; continue ;;
 	esac
 	echo "=== driver $d ==="
+	DRIVER_SET=$d
 	kmsg "begin driver $d"
 	step_bind "$d"
 	set -- $TESTS
