@@ -49,7 +49,9 @@ use kernel::{
 pub(crate) struct MigInner {
     /// `mig_state`: the device's migration state.
     pub(crate) mig_state: MigState,
-    /// `saving_migf`.
+    /// `saving_migf`.  Like upstream's reference to the file, this keeps
+    /// the transfer going when userspace closes its fd: only an arc, a
+    /// reset or the last close of the device ends it.
     saving: Option<Arc<SaveFile>>,
     /// `resuming_migf`.
     resuming: Option<Arc<ResumeFile>>,

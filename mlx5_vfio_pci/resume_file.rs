@@ -149,8 +149,4 @@ impl MigrationFileOps for ResumeFile {
         }
         ret
     }
-
-    fn release(&self) {
-        self.disable();
-    }
 }

@@ -531,8 +531,4 @@ impl MigrationFileOps for SaveFile {
             dirty_bytes: report.info.dirty_bytes,
         })
     }
-
-    fn release(&self) {
-        self.disable();
-    }
 }

@@ -89,12 +89,14 @@ params_debugfs                  igb 300
 # (with --drivers c,rs: ours resumes the C driver's stream; rs,c: the other
 # way round), and skips if there is none.  vfio_mig@big streams 1 GiB of
 # state from A to B; it takes minutes under TCG and runs only when the
-# pattern names it.
+# pattern names it.  vfio_mig@bench is tests/vm/bench.sh's timed
+# migrations, run only when the pattern names bench.
 MLX5_TESTS="
 vfio_mig                        mlx5 900
 vfio_mig@file                   mlx5 300
 vfio_mig@interop                mlx5 300
 vfio_mig@big                    mlx5 1800
+vfio_mig@bench                  mlx5 1800
 "
 # The PCI driver name of the mlx5 variant driver, in both sets.
 MLX5_DRIVER=mlx5_vfio_pci
@@ -399,6 +401,7 @@ run_test() {
 		run_bounded "$limit" sh -c "$path save $VF_A /tmp/vfio_mig-$d.bin && $path load $VF_B /tmp/vfio_mig-$d.bin" ;;
 	vfio_mig@interop) run_bounded "$limit" "$path" load "$VF_B" "/tmp/vfio_mig-$other.bin" ;;
 	vfio_mig@big) run_bounded "$limit" "$path" big "$VF_A" "$VF_B" 1024 ;;
+	vfio_mig@bench) run_bounded "$limit" "$path" bench "$VF_A" "$VF_B" ;;
 	*) run_bounded "$limit" "$path" $bdf ;;
 	esac
 	set +f
@@ -580,12 +583,12 @@ step_mlx5_unbind() {
 	fi
 }
 
-# Benchmarks (vfio_bench*) run only when the pattern names them: they are
+# Benchmarks (vfio_bench*, vfio_mig@bench) run only when the pattern names them: they are
 # not tests (tests/vm/bench.sh runs them and compares the drivers); nor does
 # the slow vfio_mig@big.
 selected() {
 	case $1 in
-	vfio_bench*) echo "$tests_re" | grep -q bench || return 1 ;;
+	vfio_bench*|vfio_mig@bench) echo "$tests_re" | grep -q bench || return 1 ;;
 	vfio_mig@big) echo "$tests_re" | grep -q big || return 1 ;;
 	esac
 	echo "$1" | grep -qE "$tests_re"

@@ -19,6 +19,8 @@
  *        vfio_mig load BDF FILE        resume BDF from FILE, check FILE.sum
  *        vfio_mig big A_BDF B_BDF MIB  stop-copy of MIB MiB of state, streamed
  *                                      from A to B without a copy in memory
+ *        vfio_mig bench A_BDF B_BDF    timed stop-copy migrations (BENCH lines
+ *                                      for tests/vm/bench.sh)
  *
  * Exit status: 0 all passed, 1 a check failed, 4 skipped (no simulator).
  */
@@ -936,6 +938,94 @@ out:
 	return failures ? 1 : 0;
 }
 
+/* --- benchmark ------------------------------------------------------------ */
+
+static unsigned long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int cmp_ull(const void *x, const void *y)
+{
+	unsigned long long a = *(const unsigned long long *)x, b = *(const unsigned long long *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+static unsigned long long median(unsigned long long *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_ull);
+	return v[n / 2];
+}
+
+/*
+ * Stop-copy migrations of MIB MiB of state from A to B, timed: "save" from
+ * the SET that leaves RUNNING until the saving fd's end of stream, "resume"
+ * the writes into the resuming fd and its RESUMING -> STOP, "downtime" from
+ * A leaving RUNNING until B is RUNNING again, less B's STOP -> RESUMING
+ * (a VMM enters RESUMING before the source stops).  Medians of @runs, printed as
+ * "BENCH mig<MIB>M_<what> <ns>" for tests/vm/bench.sh.
+ */
+static void bench_size(int a, const char *abdf, int b, const char *bbdf, unsigned long mib,
+		       int runs)
+{
+	unsigned long long save_ns[8], resume_ns[8], down_ns[8], t0, t1, t2, t3;
+	struct stream s = {};
+	int r, sfd, rfd, err;
+
+	set_sizes(abdf, bbdf, mib * MIB);
+	for (r = 0; r < runs && r < 8; r++) {
+		s.len = 0;
+		t0 = now_ns();
+		sfd = go(a, VFIO_DEVICE_STATE_STOP_COPY, abdf);
+		if (sfd < 0)
+			return;
+		err = drain(sfd, &s, false, false);
+		t1 = now_ns();
+		close(sfd);
+		rfd = go(b, VFIO_DEVICE_STATE_RESUMING, bbdf);
+		if (rfd < 0 || err)
+			return;
+		t2 = now_ns();
+		err = feed(rfd, s.buf, s.len);
+		close(rfd);
+		if (err || set_state(b, VFIO_DEVICE_STATE_STOP, NULL)) {
+			check(false, "bench: resume of %lu MiB", mib);
+			return;
+		}
+		t3 = now_ns();
+		if (set_state(b, VFIO_DEVICE_STATE_RUNNING, NULL))
+			return;
+		down_ns[r] = now_ns() - t0 - (t2 - t1);
+		save_ns[r] = t1 - t0;
+		resume_ns[r] = t3 - t2;
+		back_to_running(a, abdf);
+	}
+	printf("BENCH mig%04luM_save %llu\n", mib, median(save_ns, r));
+	printf("BENCH mig%04luM_resume %llu\n", mib, median(resume_ns, r));
+	printf("BENCH mig%04luM_downtime %llu\n", mib, median(down_ns, r));
+	free(s.buf);
+}
+
+static int bench(const char *abdf, const char *bbdf)
+{
+	unsigned long long size0 = sim_get(abdf, "state_size");
+	int a = open_device(abdf), b = open_device(bbdf);
+
+	bench_size(a, abdf, b, bbdf, 1, 7);
+	bench_size(a, abdf, b, bbdf, 16, 5);
+	bench_size(a, abdf, b, bbdf, 128, 3);
+	set_sizes(abdf, bbdf, size0);
+	close(a);
+	close(b);
+	check_no_leaks("bench");
+	printf("1..%u\n", checks);
+	return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long long size0;
@@ -951,6 +1041,8 @@ int main(int argc, char **argv)
 		return file_save(argv[2], argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "load"))
 		return file_load(argv[2], argv[3]);
+	if (argc == 4 && !strcmp(argv[1], "bench"))
+		return bench(argv[2], argv[3]);
 	if (argc == 5 && !strcmp(argv[1], "big"))
 		return big(argv[2], argv[3], strtoul(argv[4], NULL, 0));
 	if (argc != 3) {
