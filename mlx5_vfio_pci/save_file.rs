@@ -123,6 +123,11 @@ struct SaveInner {
     next_chunk: u64,
     /// The file's protection domain.
     pd: Option<Arc<Pd>>,
+    /// The context of the file's SAVE commands (`migf->async_ctx`),
+    /// cleaned up when the file ends, as upstream does in
+    /// `mlx5vf_disable_fds()`: a file may outlive the VF and its PF, but
+    /// nothing of the PF is touched after that.
+    ctx: Option<Pin<KBox<AsyncCtx>>>,
 }
 
 impl SaveInner {
@@ -153,6 +158,7 @@ impl SaveInner {
         self.avail.clear();
         self.stop_copy_buf = None;
         self.next_chunk = 0;
+        self.ctx = None;
         self.pd = None;
     }
 }
@@ -168,9 +174,6 @@ fn pages(bytes: u64) -> Result<usize> {
 #[pin_data]
 pub(crate) struct SaveFile {
     mig: Arc<Migration>,
-    /// The context of the file's SAVE commands (`migf->async_ctx`).
-    #[pin]
-    ctx: AsyncCtx,
     /// The user opted in to `VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2` when
     /// the file was opened.
     precopy_v2: bool,
@@ -210,6 +213,7 @@ impl SaveFile {
             stop_copy_buf: None,
             next_chunk: 0,
             pd: Some(pd.clone()),
+            ctx: Some(KBox::pin_init(AsyncCtx::new(&vhca), GFP_KERNEL)?),
         };
         // The STOP_COPY_SIZE record: the buffer the target should prepare.
         let start = inner.acct.add_stop_copy_size_record(track);
@@ -228,7 +232,6 @@ impl SaveFile {
         let this = Arc::pin_init(
             pin_init!(Self {
                 mig,
-                ctx <- AsyncCtx::new(&vhca),
                 precopy_v2,
                 inner <- new_mutex!(inner),
                 wait <- new_poll_condvar!("mlx5vf_save_wait"),
@@ -269,7 +272,11 @@ impl SaveFile {
         let inc = inner.acct.save_incremental(inc);
         let state_before = inner.acct.state;
         inner.acct.save_issued(stop_copy_chunk);
-        let (buf, ret) = fw::save(&self.ctx, buf, inc, track);
+        let Some(ctx) = inner.ctx.as_ref() else {
+            inner.acct.state = state_before;
+            return Err(ENODEV);
+        };
+        let (buf, ret) = fw::save(ctx, buf, inc, track);
         let out = match ret {
             Ok(out) => out,
             Err(SaveFailure::Rejected(e)) => {
