@@ -26,5 +26,10 @@ struct pci_dev *vfio_rs_to_pci_dev(struct device *dev);
 int vfio_rs_set_driver_override(struct device *dev, const char *name);
 bool vfio_rs_pci_intx_mask_supported(struct pci_dev *pdev);
 unsigned int vfio_rs_pci_irq(struct pci_dev *pdev);
+struct pci_bus;
+int vfio_rs_pci_domain_nr(struct pci_bus *bus);
+struct pci_dev *vfio_rs_pci_upstream_bridge(struct pci_dev *pdev);
+int vfio_rs_pm_runtime_resume_and_get(struct device *dev);
+void vfio_rs_pm_runtime_put(struct device *dev);
 
 #endif

@@ -14,7 +14,10 @@ use crate::{
         feature,
         quirks, //
     },
-    pci::PCI_STD_NUM_BARS,
+    pci::{
+        SavedState,
+        PCI_STD_NUM_BARS, //
+    },
     rwsem::RwSem,
     sriov::Sriov,
     uapi::IoctlArg,
@@ -58,6 +61,8 @@ pub(crate) struct OpenState {
     pub(crate) bar_mmap_supported: [bool; PCI_STD_NUM_BARS],
     /// INTx masking is broken: INTx hidden and kept disabled.
     pub(crate) nointx: bool,
+    /// The config state saved at open, for the last close to restore.
+    pub(crate) saved_state: Option<SavedState>,
 }
 
 /// What upstream's `memory_lock` protects: whether MMIO may be accessed and
@@ -123,6 +128,10 @@ pub struct Device<T: Driver> {
     /// INTx can be masked at the device (PCI 2.3 `DisINTx`); set at open,
     /// read without locks by the interrupt code.
     pub(crate) pci_2_3: AtomicBool,
+    /// The device was used and not reset since (upstream's `needs_reset`):
+    /// set at last close, cleared by a function reset there or a slot or
+    /// bus reset of the set; changed under the device set's lock.
+    pub(crate) needs_reset: AtomicBool,
     /// Module parameters of the driver, latched at probe.
     pub(crate) params: CoreParams,
     data: T::Data,
@@ -146,6 +155,7 @@ impl<T: Driver> Device<T> {
             ioeventfds <- new_mutex!(KVec::new()),
             virq_disabled: AtomicBool::new(false),
             pci_2_3: AtomicBool::new(false),
+            needs_reset: AtomicBool::new(false),
             params: T::params(),
             data,
         })
@@ -191,6 +201,10 @@ impl<T: Driver> Device<T> {
         if let Err(e) = pdev.save_state() {
             pdev.disable();
             return Err(e);
+        }
+        let saved_state = pdev.store_saved_state();
+        if saved_state.is_none() {
+            dev_dbg!(pdev.as_dev(), "Couldn't store saved state\n");
         }
         // INTx: masking at the device where it works, unless told not to.
         let mut pci_2_3 = false;
@@ -239,6 +253,7 @@ impl<T: Driver> Device<T> {
                 && len >= bindings::PAGE_SIZE as u64;
         }
         mem.cmd_memory = cmd_memory;
+        st.saved_state = saved_state;
         st.enabled = true;
         Ok(())
     }
@@ -264,7 +279,9 @@ impl<T: Driver> Device<T> {
 
     /// The core's last-close: tears down interrupts, stops DMA, unmaps the
     /// BARs, resets the device if it can, restores the config state saved
-    /// at open and disables it.
+    /// at open and disables it.  A device left without a function reset
+    /// `needs_reset`: the VFIO op that calls this then tries a slot or bus
+    /// reset of its set.
     pub fn core_close(&self) {
         let pdev = &self.pdev;
         let mut st = self.open.lock();
@@ -284,18 +301,30 @@ impl<T: Driver> Device<T> {
             }
             mem.cmd_memory = false;
         }
-        // Disable INTx and MSI, presumably to avoid spurious interrupts
-        // during reset (upstream does the same).
-        let _ = pdev.write_config_word(
-            bindings::PCI_COMMAND as u16,
-            bindings::PCI_COMMAND_INTX_DISABLE as u16,
-        );
-        if st.reset_works {
-            let _ = pdev.try_reset_function();
-        }
-        pdev.restore_state();
-        pdev.disable();
         self.config_free();
+        self.needs_reset.store(true, Ordering::Relaxed);
+        // Restore the state saved at open; failing that, reset with the
+        // current state, or just disable if the device cannot be reset.
+        let mut restore = true;
+        if pdev.load_saved_state(st.saved_state.take()).is_err() {
+            dev_info!(pdev.as_dev(), "Couldn't reload saved state\n");
+            restore = st.reset_works && pdev.save_state().is_ok();
+        }
+        if restore {
+            // Disable INTx and MSI, presumably to avoid spurious interrupts
+            // during reset (upstream does the same).
+            let _ = pdev.write_config_word(
+                bindings::PCI_COMMAND as u16,
+                bindings::PCI_COMMAND_INTX_DISABLE as u16,
+            );
+            // Not the "try" reset, which would save and restore the current
+            // state over the one just loaded.
+            if st.reset_works && pdev.trylock_and_reset_function().is_ok() {
+                self.needs_reset.store(false, Ordering::Relaxed);
+            }
+            pdev.restore_state();
+        }
+        pdev.disable();
         *st = OpenState::default();
     }
 
@@ -308,6 +337,8 @@ impl<T: Driver> Device<T> {
             ffi::VFIO_RS_VFIO_DEVICE_SET_IRQS => self.ioctl_set_irqs(arg),
             ffi::VFIO_RS_VFIO_DEVICE_RESET => self.ioctl_reset(),
             ffi::VFIO_RS_VFIO_DEVICE_IOEVENTFD => self.ioctl_ioeventfd(arg),
+            ffi::VFIO_RS_VFIO_DEVICE_GET_PCI_HOT_RESET_INFO => self.ioctl_hot_reset_info(arg),
+            ffi::VFIO_RS_VFIO_DEVICE_PCI_HOT_RESET => self.ioctl_pci_hot_reset(arg),
             _ => Err(ENOTTY),
         }
     }

@@ -10,6 +10,7 @@
 #include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/mm.h>
 #include <linux/pci.h>
+#include <linux/pm_runtime.h>
 #include <linux/vfio.h>
 
 #include "vfio_rs_helpers.h"
@@ -89,3 +90,27 @@ unsigned int vfio_rs_pci_irq(struct pci_dev *pdev)
 	return pdev->irq == IRQ_NOTCONNECTED ? 0 : pdev->irq;
 }
 EXPORT_SYMBOL_GPL(vfio_rs_pci_irq);
+
+int vfio_rs_pci_domain_nr(struct pci_bus *bus)
+{
+	return pci_domain_nr(bus);
+}
+EXPORT_SYMBOL_GPL(vfio_rs_pci_domain_nr);
+
+struct pci_dev *vfio_rs_pci_upstream_bridge(struct pci_dev *pdev)
+{
+	return pci_upstream_bridge(pdev);
+}
+EXPORT_SYMBOL_GPL(vfio_rs_pci_upstream_bridge);
+
+int vfio_rs_pm_runtime_resume_and_get(struct device *dev)
+{
+	return pm_runtime_resume_and_get(dev);
+}
+EXPORT_SYMBOL_GPL(vfio_rs_pm_runtime_resume_and_get);
+
+void vfio_rs_pm_runtime_put(struct device *dev)
+{
+	pm_runtime_put(dev);
+}
+EXPORT_SYMBOL_GPL(vfio_rs_pm_runtime_put);

@@ -16,9 +16,11 @@
 
 mod config;
 mod device;
+mod devset;
 mod driver;
 mod eventfd;
 mod ffi;
+mod hot_reset;
 mod info;
 mod intrs;
 mod intx;
