@@ -31,5 +31,8 @@ int vfio_rs_pci_domain_nr(struct pci_bus *bus);
 struct pci_dev *vfio_rs_pci_upstream_bridge(struct pci_dev *pdev);
 int vfio_rs_pm_runtime_resume_and_get(struct device *dev);
 void vfio_rs_pm_runtime_put(struct device *dev);
+void vfio_rs_pm_runtime_get_noresume(struct device *dev);
+void vfio_rs_pm_runtime_put_noidle(struct device *dev);
+int vfio_rs_pm_runtime_resume(struct device *dev);
 
 #endif

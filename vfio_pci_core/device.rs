@@ -5,6 +5,7 @@
 
 use crate::{
     driver::CoreParams,
+    eventfd::EventFd,
     ffi,
     intrs::IrqState,
     ioeventfd::IoEventFd,
@@ -73,6 +74,16 @@ pub(crate) struct MemoryState {
     pub(crate) cmd_memory: bool,
     /// BARs mapped at open, for reads and writes through the fd.
     pub(crate) bars: [Option<BarMap>; PCI_STD_NUM_BARS],
+    /// The user entered low power (`LOW_POWER_ENTRY`): the open's runtime
+    /// PM reference is dropped and BAR mmaps fault.
+    pub(crate) pm_runtime_engaged: bool,
+    /// Signalled when the device wakes from a low power entered with
+    /// `LOW_POWER_ENTRY_WITH_WAKEUP`.
+    pub(crate) pm_wake_eventfd: Option<EventFd>,
+    /// Config state saved on the way to D3hot, for a device that loses it.
+    pub(crate) pm_save: Option<SavedState>,
+    /// VFs are enabled: the PF stays in D0.
+    pub(crate) sriov_active: bool,
 }
 
 /// `memory_lock` held for writing with memory decode forced on; restores
@@ -132,6 +143,10 @@ pub struct Device<T: Driver> {
     /// set at last close, cleared by a function reset there or a slot or
     /// bus reset of the set; changed under the device set's lock.
     pub(crate) needs_reset: AtomicBool,
+    /// The device loses its state in D3hot (upstream's `needs_pm_restore`).
+    pub(crate) needs_pm_restore: bool,
+    /// Runtime suspend masked INTx, for resume to unmask.
+    pub(crate) pm_intx_masked: AtomicBool,
     /// Module parameters of the driver, latched at probe.
     pub(crate) params: CoreParams,
     data: T::Data,
@@ -145,6 +160,7 @@ impl<T: Driver> Device<T> {
         data: T::Data,
     ) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
+            needs_pm_restore: pdev.needs_pm_restore(),
             pdev,
             vdev,
             sriov,
@@ -156,6 +172,7 @@ impl<T: Driver> Device<T> {
             virq_disabled: AtomicBool::new(false),
             pci_2_3: AtomicBool::new(false),
             needs_reset: AtomicBool::new(false),
+            pm_intx_masked: AtomicBool::new(false),
             params: T::params(),
             data,
         })
@@ -181,10 +198,15 @@ impl<T: Driver> Device<T> {
         memory_enabled(&self.pdev, mem)
     }
 
-    /// The core's first-open: enables the device, resets it if it can,
-    /// saves its config state for the last close, finds the MSI-X table
-    /// and maps the BARs.
+    /// The core's first-open: wakes the device, enables it, resets it if it
+    /// can, saves its config state for the last close, finds the MSI-X
+    /// table and maps the BARs.
     pub fn core_open(&self) -> Result {
+        self.power_open()?;
+        self.core_enable().inspect_err(|_| self.power_close())
+    }
+
+    fn core_enable(&self) -> Result {
         let pdev = &self.pdev;
         let mut st = self.open.lock();
         // Don't let the saved state include bus mastering.
@@ -288,6 +310,7 @@ impl<T: Driver> Device<T> {
         if !st.enabled {
             return;
         }
+        self.power_wake_for_close();
         // Stop the device from further DMA.
         pdev.clear_master();
         self.irqs_disable_all();
@@ -326,6 +349,7 @@ impl<T: Driver> Device<T> {
         }
         pdev.disable();
         *st = OpenState::default();
+        self.power_close();
     }
 
     /// The core's ioctl dispatcher.
@@ -348,6 +372,11 @@ impl<T: Driver> Device<T> {
     pub fn core_device_feature(&self, flags: u32, arg: usize, argsz: usize) -> Result<isize> {
         match flags & ffi::VFIO_DEVICE_FEATURE_MASK {
             ffi::VFIO_DEVICE_FEATURE_PCI_VF_TOKEN => self.feature_vf_token(flags, arg, argsz),
+            ffi::VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY => self.feature_pm_entry(flags, argsz),
+            ffi::VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP => {
+                self.feature_pm_entry_with_wakeup(flags, arg, argsz)
+            }
+            ffi::VFIO_DEVICE_FEATURE_LOW_POWER_EXIT => self.feature_pm_exit(flags, argsz),
             _ => Err(ENOTTY),
         }
     }
@@ -388,7 +417,22 @@ impl<T: Driver> Device<T> {
     /// disables them all for 0.  Returns the number of VFs enabled.  VFs
     /// can be enabled once; disable them before enabling another number.
     pub fn core_sriov_configure(&self, nr_virtfn: i32) -> Result<i32> {
-        self.sriov.configure(&self.pdev, nr_virtfn)
+        if nr_virtfn > 0 {
+            if self.sriov.pf_listed() {
+                return Err(EINVAL);
+            }
+            // The PF must be in D0, and stay there, while VFs exist.
+            self.power_sriov_enable()?;
+            let ret = self.sriov.configure(&self.pdev, nr_virtfn);
+            if ret.is_err() {
+                self.power_sriov_disable(true);
+            }
+            return ret;
+        }
+        let had_vfs = self.pdev.num_vf() > 0;
+        let ret = self.sriov.configure(&self.pdev, nr_virtfn);
+        self.power_sriov_disable(had_vfs);
+        ret
     }
 
     /// `VFIO_DEVICE_RESET`: a function reset with MMIO access revoked
@@ -397,7 +441,10 @@ impl<T: Driver> Device<T> {
         if !self.reset_works() {
             return Err(EINVAL);
         }
-        let _mem = self.zap_and_lock_memory();
+        let mut mem = self.zap_and_lock_memory();
+        // A reset from D3 would leave D0 without the state a device that
+        // loses it in D3 had saved.
+        let _ = self.set_power_state(&mut mem, crate::logic::config::PowerState::D0);
         self.pdev.try_reset_function()?;
         Ok(0)
     }

@@ -48,8 +48,12 @@ pub(crate) trait SetMember: Sync {
     /// changed under the set's lock.
     fn needs_reset(&self) -> &AtomicBool;
     /// Puts the device in D0 before a reset, restoring its state if it
-    /// lost it in D3 (the caller holds `memory_lock` or the set's lock).
-    fn set_power_d0(&self);
+    /// lost it in D3; `mem` is its `memory_lock`, held for writing.
+    fn set_power_d0(&self, mem: &mut MemoryState);
+    /// The runtime suspend callback.
+    fn runtime_suspend(&self);
+    /// The runtime resume callback.
+    fn runtime_resume(&self);
 }
 
 /// A device set.

@@ -114,3 +114,21 @@ void vfio_rs_pm_runtime_put(struct device *dev)
 	pm_runtime_put(dev);
 }
 EXPORT_SYMBOL_GPL(vfio_rs_pm_runtime_put);
+
+void vfio_rs_pm_runtime_get_noresume(struct device *dev)
+{
+	pm_runtime_get_noresume(dev);
+}
+EXPORT_SYMBOL_GPL(vfio_rs_pm_runtime_get_noresume);
+
+void vfio_rs_pm_runtime_put_noidle(struct device *dev)
+{
+	pm_runtime_put_noidle(dev);
+}
+EXPORT_SYMBOL_GPL(vfio_rs_pm_runtime_put_noidle);
+
+int vfio_rs_pm_runtime_resume(struct device *dev)
+{
+	return pm_runtime_resume(dev);
+}
+EXPORT_SYMBOL_GPL(vfio_rs_pm_runtime_resume);

@@ -64,9 +64,16 @@ impl<T: Driver> SetMember for Device<T> {
         &self.needs_reset
     }
 
-    fn set_power_d0(&self) {
-        self.pdev
-            .set_power_state(crate::logic::config::PowerState::D0);
+    fn set_power_d0(&self, mem: &mut MemoryState) {
+        let _ = self.set_power_state(mem, crate::logic::config::PowerState::D0);
+    }
+
+    fn runtime_suspend(&self) {
+        Device::runtime_suspend(self);
+    }
+
+    fn runtime_resume(&self) {
+        Device::runtime_resume(self);
     }
 }
 
@@ -119,7 +126,7 @@ fn dev_set_hot_reset(set: &DevSet, owner: Owner<'_>) -> Result<isize> {
     let set = set.lock();
     let pdev = resettable(&set).ok_or(EINVAL)?;
     let _pm = set.pm_runtime_get()?;
-    let mut locked: KVec<WriteGuard<'_, MemoryState>> = KVec::new();
+    let mut locked: KVec<(&dyn SetMember, WriteGuard<'_, MemoryState>)> = KVec::new();
     for member in set.members() {
         let core = member.core().ok_or(EINVAL)?;
         if !owner.owns(&member) {
@@ -128,12 +135,12 @@ fn dev_set_hot_reset(set: &DevSet, owner: Owner<'_>) -> Result<isize> {
         // Locking several devices may deadlock: give up on contention.
         let mem = core.memory().try_write().ok_or(EBUSY)?;
         core.zap_bars();
-        locked.push(mem, GFP_KERNEL)?;
+        locked.push((core, mem), GFP_KERNEL)?;
     }
-    for member in set.members() {
-        if let Some(core) = member.core() {
-            core.set_power_d0();
-        }
+    // A bus reset would move devices to D0 behind our back, without the
+    // state a device that loses it in D3 had saved.
+    for (core, mem) in locked.iter_mut() {
+        core.set_power_d0(mem);
     }
     pdev.reset_bus()?;
     Ok(0)

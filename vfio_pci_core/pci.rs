@@ -237,6 +237,51 @@ impl PciDev {
         unsafe { crate::ffi::vfio_rs_pm_runtime_put(&raw mut (*self.as_raw()).dev) }
     }
 
+    /// `pm_runtime_get_noresume()`: takes a usage reference without waking
+    /// the device.
+    pub(crate) fn pm_runtime_get_noresume(&self) {
+        // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`.
+        unsafe { crate::ffi::vfio_rs_pm_runtime_get_noresume(&raw mut (*self.as_raw()).dev) }
+    }
+
+    /// `pm_runtime_put_noidle()`: drops a usage reference without trying to
+    /// suspend the device now.
+    pub(crate) fn pm_runtime_put_noidle(&self) {
+        // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`.
+        unsafe { crate::ffi::vfio_rs_pm_runtime_put_noidle(&raw mut (*self.as_raw()).dev) }
+    }
+
+    /// `pm_runtime_resume()`: wakes the device if it is runtime suspended.
+    pub(crate) fn pm_runtime_resume(&self) {
+        // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`.
+        let _ = unsafe { crate::ffi::vfio_rs_pm_runtime_resume(&raw mut (*self.as_raw()).dev) };
+    }
+
+    /// `pm_runtime_allow()`: the device may runtime suspend when unused.
+    pub(crate) fn pm_runtime_allow(&self) {
+        // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`.
+        unsafe { bindings::pm_runtime_allow(&raw mut (*self.as_raw()).dev) }
+    }
+
+    /// `pm_runtime_forbid()`: wakes the device and keeps it awake.
+    pub(crate) fn pm_runtime_forbid(&self) {
+        // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`.
+        unsafe { bindings::pm_runtime_forbid(&raw mut (*self.as_raw()).dev) }
+    }
+
+    /// Whether the device loses its state in D3hot (PMCSR `No_Soft_Reset`
+    /// clear), so the core must save and restore it around D3 (upstream's
+    /// `needs_pm_restore`); false without a PM capability.
+    pub(crate) fn needs_pm_restore(&self) -> bool {
+        // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`.
+        let pm_cap = unsafe { (*self.as_raw()).pm_cap };
+        if pm_cap == 0 {
+            return false;
+        }
+        let pmcsr = self.read_config_word(u16::from(pm_cap) + bindings::PCI_PM_CTRL as u16);
+        pmcsr & bindings::PCI_PM_CTRL_NO_SOFT_RESET as u16 == 0
+    }
+
     /// `pci_enable_device()`.
     pub(crate) fn enable(&self) -> Result {
         // SAFETY: By the type invariant `ptr` is a live, bound `struct pci_dev`.
@@ -495,8 +540,8 @@ impl PciDev {
         }
     }
 
-    /// `pci_set_power_state()` to a state the user asked for through PMCSR.
-    pub(crate) fn set_power_state(&self, state: crate::logic::config::PowerState) {
+    /// `pci_set_power_state()`.
+    pub(crate) fn set_power_state(&self, state: crate::logic::config::PowerState) -> Result {
         use crate::logic::config::PowerState;
         let state: bindings::pci_power_t = match state {
             PowerState::D0 => 0,
@@ -505,7 +550,7 @@ impl PciDev {
             PowerState::D3Hot => 3,
         };
         // SAFETY: By the type invariant `ptr` is a live, bound `struct pci_dev`.
-        let _ = unsafe { bindings::pci_set_power_state(self.as_raw(), state) };
+        to_result(unsafe { bindings::pci_set_power_state(self.as_raw(), state) })
     }
 
     /// The pointer, for the layers of this crate that keep it.
@@ -541,6 +586,8 @@ pub(crate) struct SavedState(NonNull<bindings::pci_saved_state>);
 
 // SAFETY: A plain allocation, not tied to a thread.
 unsafe impl Send for SavedState {}
+// SAFETY: `&SavedState` gives no access to the allocation.
+unsafe impl Sync for SavedState {}
 
 impl Drop for SavedState {
     fn drop(&mut self) {

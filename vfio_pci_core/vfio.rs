@@ -481,8 +481,13 @@ pub(crate) fn probe<T: Driver>(pdev: PciDev) -> Result {
 
     // SAFETY: `raw_pdev` is bound to this driver during probe; drvdata is ours.
     unsafe { bindings::dev_set_drvdata(&raw mut (*raw_pdev).dev, vdev.cast()) };
+    // SAFETY: `core` is set and owned by `vdev`, which we hold.
+    let dev = unsafe { Ops::<T>::device(vdev) };
+    // Runtime PM callbacks may run from now on: they find us through drvdata.
+    dev.power_probe();
     // SAFETY: `vdev` is fully initialised; its ops may run from now on and find `core`.
     if let Err(e) = to_result(unsafe { ffi::vfio_register_group_dev(vdev) }) {
+        dev.power_remove();
         // SAFETY: As above; registration failed, so no callback can still run.
         unsafe {
             bindings::dev_set_drvdata(&raw mut (*raw_pdev).dev, core::ptr::null_mut());
@@ -510,16 +515,36 @@ pub(crate) unsafe fn remove<T: Driver>(pdev: *mut bindings::pci_dev) {
     // SAFETY: `vdev` is registered with `Ops<T>` and alive.
     let dev = unsafe { Ops::<T>::device(vdev) };
     if dev.sriov.has_token() {
-        let _ = dev.sriov.configure(&dev.pdev, 0);
+        let _ = dev.core_sriov_configure(0);
     }
     // SAFETY: `vdev` is registered (caller's guarantee); this waits for its users.
     unsafe { ffi::vfio_unregister_group_dev(vdev) };
+    // Wakes the device and keeps it awake: no runtime PM callback after this.
+    dev.power_remove();
     // SAFETY: No callback can start any more; drop drvdata and the probe's reference,
     // which frees the device and runs `release` once the last user is gone.
     unsafe {
         bindings::dev_set_drvdata(&raw mut (*pdev).dev, core::ptr::null_mut());
         ffi::vfio_rs_put_device(vdev);
     }
+}
+
+/// Our state of the device `dev` bound to a driver of ours, for its
+/// runtime PM callbacks; `None` if its drvdata is not set.
+///
+/// # Safety
+///
+/// `dev` must be the `struct device` of a PCI device bound to a driver of
+/// this crate, and stay bound for `'a` (as during its PM callbacks).
+pub(crate) unsafe fn member_of_dev<'a>(dev: *mut bindings::device) -> Option<&'a dyn SetMember> {
+    // SAFETY: `probe` stored the VFIO device in drvdata before allowing runtime PM, and
+    // `remove` clears it after forbidding it.
+    let vdev = unsafe { bindings::dev_get_drvdata(dev) }.cast::<ffi::vfio_device>();
+    if vdev.is_null() {
+        return None;
+    }
+    // SAFETY: `vdev` is ours and alive while the device is bound.
+    unsafe { set_member(vdev) }
 }
 
 /// Runs `f` on the [`Device`] bound to `pdev`.

@@ -31,6 +31,7 @@ pub mod logic;
 pub mod mm;
 mod pci;
 pub mod pci_driver;
+mod power;
 pub mod regions;
 mod rwsem;
 mod sriov;

@@ -46,6 +46,8 @@ vfio_intx@edu                   edu 60
 vfio_badinput                   igb 60
 vfio_badinput@edu               edu 60
 vfio_hotreset@edurp             edurp 120
+vfio_lowpower                   igb 120
+vfio_lowpower@edu               edu 120
 vfio_bench                      igb 300
 vfio_bench@edu                  edu 300
 vfio_iommufd_setup_test         igb 120
