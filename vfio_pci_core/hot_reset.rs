@@ -18,6 +18,7 @@ use crate::{
         DevSetGuard,
         GroupFile,
         Ictx,
+        Member,
         SetMember, //
     },
     logic::hot_reset::{
@@ -86,7 +87,7 @@ enum Owner<'a> {
 }
 
 impl Owner<'_> {
-    fn owns(&self, member: &crate::devset::Member<'_>) -> bool {
+    fn owns(&self, member: &Member<'_>) -> bool {
         match self {
             Owner::Groups(groups) => member.in_groups(groups),
             Owner::Iommufd(Some(ictx)) => {
