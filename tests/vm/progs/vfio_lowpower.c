@@ -10,8 +10,10 @@
  * its BAR mmap faults with SIGBUS, a second entry is EINVAL, a config read
  * through the fd still works, and LOW_POWER_EXIT brings the mmap back; that
  * with a wakeup eventfd, an access through the fd wakes the device, signals
- * the eventfd and ends low power by itself; and that closing the device in
- * low power leaves it suspended and reopenable.
+ * the eventfd and ends low power by itself; that closing the device in
+ * low power leaves it suspended and reopenable; and that a device bound
+ * while vfio_pci's disable_idle_d3 is set stays awake when unused, but
+ * still suspends on LOW_POWER_ENTRY.
  *
  * Usage: vfio_lowpower DDDD:BB:DD.F
  *
@@ -134,6 +136,27 @@ static bool bar_readable(volatile uint32_t *bar)
 		return false;
 	(void)bar[0];
 	return true;
+}
+
+static bool write_sysfs(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
+	close(fd);
+	return ok;
+}
+
+/* Sets vfio_pci's disable_idle_d3 and rebinds the device, which latches it. */
+static bool rebind_with_idle_d3(const char *disable)
+{
+	return write_sysfs("/sys/module/vfio_pci/parameters/disable_idle_d3",
+			   disable) &&
+	       write_sysfs("/sys/bus/pci/drivers/vfio-pci/unbind", bdf) &&
+	       write_sysfs("/sys/bus/pci/drivers_probe", bdf);
 }
 
 static int feature(int device, __u32 flags, __u32 argsz, const void *data,
@@ -375,6 +398,36 @@ int main(int argc, char *argv[])
 	}
 	check(wait_status("suspended", status, sizeof(status)),
 	      "closed again: runtime suspended", "runtime_status=%s", status);
+
+	/* disable_idle_d3: no idle D3, but low power entry still works. */
+	if (check(rebind_with_idle_d3("Y"),
+		  "rebind with disable_idle_d3=Y", "errno=%s", strerror(errno))) {
+		usleep(1000000);
+		read_attr("power/runtime_status", status, sizeof(status));
+		check(!strcmp(status, "active"),
+		      "disable_idle_d3: unused device stays active",
+		      "runtime_status=%s", status);
+		device = open_device(&iommufd);
+		ret = device < 0 ? -1 : feature(device, ENTRY | SET, HDR, NULL, 0);
+		check(ret == 0 && wait_status("suspended", status, sizeof(status)),
+		      "disable_idle_d3: ENTRY suspends the open device",
+		      "ret=%d runtime_status=%s", ret, status);
+		ret = device < 0 ? -1 : feature(device, EXIT | SET, HDR, NULL, 0);
+		check(ret == 0, "disable_idle_d3: EXIT", SAW);
+		if (device >= 0) {
+			close(device);
+			close(iommufd);
+		}
+		usleep(1000000);
+		read_attr("power/runtime_status", status, sizeof(status));
+		check(!strcmp(status, "active"),
+		      "disable_idle_d3: closed device stays active",
+		      "runtime_status=%s", status);
+	}
+	check(rebind_with_idle_d3("N") &&
+	      wait_status("suspended", status, sizeof(status)),
+	      "rebind with disable_idle_d3=N: suspended again",
+	      "runtime_status=%s", status);
 out:
 	printf("1..%u\n", checks);
 	printf("# %u checks, %u failed\n", checks, failures);
