@@ -117,7 +117,9 @@ pub(crate) fn memory_enabled(pdev: &PciDev, mem: &MemoryState) -> bool {
 /// Lock order (outermost first): the VFIO core's `dev_set` lock (held
 /// around open and close), `open`, `config`, `irqs` (upstream's `igate`),
 /// `ioeventfds`, `memory` (upstream's `memory_lock`).  `memory` is never held across a
-/// user copy.
+/// user copy.  A hot reset holds the `dev_set` lock and takes the `memory` of
+/// every member of the set without waiting; the runtime PM callbacks take
+/// `memory`, then `irqs`, never both.
 #[pin_data]
 pub struct Device<T: Driver> {
     pub(crate) pdev: PciDev,
