@@ -28,5 +28,13 @@ bool vfio_rs_pci_intx_mask_supported(struct pci_dev *pdev);
 unsigned int vfio_rs_pci_irq(struct pci_dev *pdev);
 void vfio_rs_debugfs_init(struct vfio_device *vdev, bool *nointxmask,
 			  bool *disable_idle_d3);
+struct pci_bus;
+int vfio_rs_pci_domain_nr(struct pci_bus *bus);
+struct pci_dev *vfio_rs_pci_upstream_bridge(struct pci_dev *pdev);
+int vfio_rs_pm_runtime_resume_and_get(struct device *dev);
+void vfio_rs_pm_runtime_put(struct device *dev);
+void vfio_rs_pm_runtime_get_noresume(struct device *dev);
+void vfio_rs_pm_runtime_put_noidle(struct device *dev);
+int vfio_rs_pm_runtime_resume(struct device *dev);
 
 #endif

@@ -335,10 +335,10 @@ impl<T: Driver> Device<T> {
     /// Upstream's `vfio_lock_and_set_power_state()`: a PMCSR write moves the
     /// device, with its BAR mappings revoked when it leaves D0.
     fn set_power_state_locked(&self, state: PowerState) {
-        let _mem = match state {
+        let mut mem = match state {
             PowerState::D3Hot => self.zap_and_lock_memory(),
             _ => self.memory.write(),
         };
-        self.pdev.set_power_state(state);
+        let _ = self.set_power_state(&mut mem, state);
     }
 }

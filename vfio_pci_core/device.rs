@@ -5,6 +5,7 @@
 
 use crate::{
     driver::CoreParams,
+    eventfd::EventFd,
     ffi,
     intrs::IrqState,
     ioeventfd::IoEventFd,
@@ -14,7 +15,10 @@ use crate::{
         feature,
         quirks, //
     },
-    pci::PCI_STD_NUM_BARS,
+    pci::{
+        SavedState,
+        PCI_STD_NUM_BARS, //
+    },
     rwsem::RwSem,
     sriov::Sriov,
     uapi::IoctlArg,
@@ -75,6 +79,8 @@ pub(crate) struct OpenState {
     pub(crate) bar_mmap_supported: [bool; PCI_STD_NUM_BARS],
     /// INTx masking is broken: INTx hidden and kept disabled.
     pub(crate) nointx: bool,
+    /// The config state saved at open, for the last close to restore.
+    pub(crate) saved_state: Option<SavedState>,
 }
 
 /// What upstream's `memory_lock` protects: whether MMIO may be accessed and
@@ -85,6 +91,16 @@ pub(crate) struct MemoryState {
     pub(crate) cmd_memory: bool,
     /// BARs mapped at open, for reads and writes through the fd.
     pub(crate) bars: [Option<BarMap>; PCI_STD_NUM_BARS],
+    /// The user entered low power (`LOW_POWER_ENTRY`): the open's runtime
+    /// PM reference is dropped and BAR mmaps fault.
+    pub(crate) pm_runtime_engaged: bool,
+    /// Signalled when the device wakes from a low power entered with
+    /// `LOW_POWER_ENTRY_WITH_WAKEUP`.
+    pub(crate) pm_wake_eventfd: Option<EventFd>,
+    /// Config state saved on the way to D3hot, for a device that loses it.
+    pub(crate) pm_save: Option<SavedState>,
+    /// VFs are enabled: the PF stays in D0.
+    pub(crate) sriov_active: bool,
 }
 
 /// `memory_lock` held for writing with memory decode forced on; restores
@@ -118,7 +134,9 @@ pub(crate) fn memory_enabled(pdev: &PciDev, mem: &MemoryState) -> bool {
 /// Lock order (outermost first): the VFIO core's `dev_set` lock (held
 /// around open and close), `open`, `config`, `irqs` (upstream's `igate`),
 /// `ioeventfds`, `memory` (upstream's `memory_lock`).  `memory` is never held across a
-/// user copy.
+/// user copy.  A hot reset holds the `dev_set` lock and takes the `memory` of
+/// every member of the set without waiting; the runtime PM callbacks take
+/// `memory`, then `irqs`, never both.
 #[pin_data]
 pub struct Device<T: Driver> {
     pub(crate) pdev: PciDev,
@@ -140,6 +158,14 @@ pub struct Device<T: Driver> {
     /// INTx can be masked at the device (PCI 2.3 `DisINTx`); set at open,
     /// read without locks by the interrupt code.
     pub(crate) pci_2_3: AtomicBool,
+    /// The device was used and not reset since (upstream's `needs_reset`):
+    /// set at last close, cleared by a function reset there or a slot or
+    /// bus reset of the set; changed under the device set's lock.
+    pub(crate) needs_reset: AtomicBool,
+    /// The device loses its state in D3hot (upstream's `needs_pm_restore`).
+    pub(crate) needs_pm_restore: bool,
+    /// Runtime suspend masked INTx, for resume to unmask.
+    pub(crate) pm_intx_masked: AtomicBool,
     /// Module parameters of the driver, latched at probe.
     pub(crate) params: CoreParams,
     /// Where the MSI-X table is, read at probe; BAR accesses check it
@@ -157,6 +183,7 @@ impl<T: Driver> Device<T> {
     ) -> impl PinInit<Self, Error> {
         let msix = pdev.msix_table();
         try_pin_init!(Self {
+            needs_pm_restore: pdev.needs_pm_restore(),
             pdev,
             vdev,
             sriov,
@@ -167,6 +194,8 @@ impl<T: Driver> Device<T> {
             ioeventfds <- new_mutex!(KVec::new()),
             virq_disabled: AtomicBool::new(false),
             pci_2_3: AtomicBool::new(false),
+            needs_reset: AtomicBool::new(false),
+            pm_intx_masked: AtomicBool::new(false),
             params: T::params(),
             msix,
             data,
@@ -199,10 +228,15 @@ impl<T: Driver> Device<T> {
         memory_enabled(&self.pdev, mem)
     }
 
-    /// The core's first-open: enables the device, resets it if it can,
-    /// saves its config state for the last close, finds the MSI-X table
-    /// and maps the BARs.
+    /// The core's first-open: wakes the device, enables it, resets it if it
+    /// can, saves its config state for the last close, finds the MSI-X
+    /// table and maps the BARs.
     pub fn core_open(&self) -> Result {
+        self.power_open()?;
+        self.core_enable().inspect_err(|_| self.power_close())
+    }
+
+    fn core_enable(&self) -> Result {
         let pdev = &self.pdev;
         let mut st = self.open.lock();
         // Don't let the saved state include bus mastering.
@@ -219,6 +253,10 @@ impl<T: Driver> Device<T> {
         if let Err(e) = pdev.save_state() {
             pdev.disable();
             return Err(e);
+        }
+        let saved_state = pdev.store_saved_state();
+        if saved_state.is_none() {
+            dev_dbg!(pdev.as_dev(), "Couldn't store saved state\n");
         }
         // INTx: masking at the device where it works, unless told not to.
         let mut pci_2_3 = false;
@@ -266,19 +304,23 @@ impl<T: Driver> Device<T> {
                 && len >= bindings::PAGE_SIZE as u64;
         }
         mem.cmd_memory = cmd_memory;
+        st.saved_state = saved_state;
         st.enabled = true;
         Ok(())
     }
 
     /// The core's last-close: tears down interrupts, stops DMA, unmaps the
     /// BARs, resets the device if it can, restores the config state saved
-    /// at open and disables it.
+    /// at open and disables it.  A device left without a function reset
+    /// `needs_reset`: the VFIO op that calls this then tries a slot or bus
+    /// reset of its set.
     pub fn core_close(&self) {
         let pdev = &self.pdev;
         let mut st = self.open.lock();
         if !st.enabled {
             return;
         }
+        self.power_wake_for_close();
         // Stop the device from further DMA.
         pdev.clear_master();
         self.irqs_disable_all();
@@ -292,19 +334,32 @@ impl<T: Driver> Device<T> {
             }
             mem.cmd_memory = false;
         }
-        // Disable INTx and MSI, presumably to avoid spurious interrupts
-        // during reset (upstream does the same).
-        let _ = pdev.write_config_word(
-            bindings::PCI_COMMAND as u16,
-            bindings::PCI_COMMAND_INTX_DISABLE as u16,
-        );
-        if st.reset_works {
-            let _ = pdev.try_reset_function();
-        }
-        pdev.restore_state();
-        pdev.disable();
         self.config_free();
+        self.needs_reset.store(true, Ordering::Relaxed);
+        // Restore the state saved at open; failing that, reset with the
+        // current state, or just disable if the device cannot be reset.
+        let mut restore = true;
+        if pdev.load_saved_state(st.saved_state.take()).is_err() {
+            dev_info!(pdev.as_dev(), "Couldn't reload saved state\n");
+            restore = st.reset_works && pdev.save_state().is_ok();
+        }
+        if restore {
+            // Disable INTx and MSI, presumably to avoid spurious interrupts
+            // during reset (upstream does the same).
+            let _ = pdev.write_config_word(
+                bindings::PCI_COMMAND as u16,
+                bindings::PCI_COMMAND_INTX_DISABLE as u16,
+            );
+            // Not the "try" reset, which would save and restore the current
+            // state over the one just loaded.
+            if st.reset_works && pdev.trylock_and_reset_function().is_ok() {
+                self.needs_reset.store(false, Ordering::Relaxed);
+            }
+            pdev.restore_state();
+        }
+        pdev.disable();
         *st = OpenState::default();
+        self.power_close();
     }
 
     /// The core's ioctl dispatcher.
@@ -316,6 +371,8 @@ impl<T: Driver> Device<T> {
             ffi::VFIO_RS_VFIO_DEVICE_SET_IRQS => self.ioctl_set_irqs(arg),
             ffi::VFIO_RS_VFIO_DEVICE_RESET => self.ioctl_reset(),
             ffi::VFIO_RS_VFIO_DEVICE_IOEVENTFD => self.ioctl_ioeventfd(arg),
+            ffi::VFIO_RS_VFIO_DEVICE_GET_PCI_HOT_RESET_INFO => self.ioctl_hot_reset_info(arg),
+            ffi::VFIO_RS_VFIO_DEVICE_PCI_HOT_RESET => self.ioctl_pci_hot_reset(arg),
             _ => Err(ENOTTY),
         }
     }
@@ -325,6 +382,11 @@ impl<T: Driver> Device<T> {
     pub fn core_device_feature(&self, flags: u32, arg: usize, argsz: usize) -> Result<isize> {
         match flags & ffi::VFIO_DEVICE_FEATURE_MASK {
             ffi::VFIO_DEVICE_FEATURE_PCI_VF_TOKEN => self.feature_vf_token(flags, arg, argsz),
+            ffi::VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY => self.feature_pm_entry(flags, argsz),
+            ffi::VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP => {
+                self.feature_pm_entry_with_wakeup(flags, arg, argsz)
+            }
+            ffi::VFIO_DEVICE_FEATURE_LOW_POWER_EXIT => self.feature_pm_exit(flags, argsz),
             _ => Err(ENOTTY),
         }
     }
@@ -365,7 +427,22 @@ impl<T: Driver> Device<T> {
     /// disables them all for 0.  Returns the number of VFs enabled.  VFs
     /// can be enabled once; disable them before enabling another number.
     pub fn core_sriov_configure(&self, nr_virtfn: i32) -> Result<i32> {
-        self.sriov.configure(&self.pdev, nr_virtfn)
+        if nr_virtfn > 0 {
+            if self.sriov.pf_listed() {
+                return Err(EINVAL);
+            }
+            // The PF must be in D0, and stay there, while VFs exist.
+            self.power_sriov_enable()?;
+            let ret = self.sriov.configure(&self.pdev, nr_virtfn);
+            if ret.is_err() {
+                self.power_sriov_disable(true);
+            }
+            return ret;
+        }
+        let had_vfs = self.pdev.num_vf() > 0;
+        let ret = self.sriov.configure(&self.pdev, nr_virtfn);
+        self.power_sriov_disable(had_vfs);
+        ret
     }
 
     /// `VFIO_DEVICE_RESET`: a function reset with MMIO access revoked
@@ -374,7 +451,10 @@ impl<T: Driver> Device<T> {
         if !self.reset_works() {
             return Err(EINVAL);
         }
-        let _mem = self.zap_and_lock_memory();
+        let mut mem = self.zap_and_lock_memory();
+        // A reset from D3 would leave D0 without the state a device that
+        // loses it in D3 had saved.
+        let _ = self.set_power_state(&mut mem, crate::logic::config::PowerState::D0);
         self.pdev.try_reset_function()?;
         Ok(0)
     }

@@ -11,6 +11,7 @@
 #include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/mm.h>
 #include <linux/pci.h>
+#include <linux/pm_runtime.h>
 #include <linux/vfio.h>
 
 #include "vfio_rs_helpers.h"
@@ -112,3 +113,45 @@ void vfio_rs_debugfs_init(struct vfio_device *vdev, bool *nointxmask,
 #endif
 }
 EXPORT_SYMBOL_GPL(vfio_rs_debugfs_init);
+
+int vfio_rs_pci_domain_nr(struct pci_bus *bus)
+{
+	return pci_domain_nr(bus);
+}
+EXPORT_SYMBOL_GPL(vfio_rs_pci_domain_nr);
+
+struct pci_dev *vfio_rs_pci_upstream_bridge(struct pci_dev *pdev)
+{
+	return pci_upstream_bridge(pdev);
+}
+EXPORT_SYMBOL_GPL(vfio_rs_pci_upstream_bridge);
+
+int vfio_rs_pm_runtime_resume_and_get(struct device *dev)
+{
+	return pm_runtime_resume_and_get(dev);
+}
+EXPORT_SYMBOL_GPL(vfio_rs_pm_runtime_resume_and_get);
+
+void vfio_rs_pm_runtime_put(struct device *dev)
+{
+	pm_runtime_put(dev);
+}
+EXPORT_SYMBOL_GPL(vfio_rs_pm_runtime_put);
+
+void vfio_rs_pm_runtime_get_noresume(struct device *dev)
+{
+	pm_runtime_get_noresume(dev);
+}
+EXPORT_SYMBOL_GPL(vfio_rs_pm_runtime_get_noresume);
+
+void vfio_rs_pm_runtime_put_noidle(struct device *dev)
+{
+	pm_runtime_put_noidle(dev);
+}
+EXPORT_SYMBOL_GPL(vfio_rs_pm_runtime_put_noidle);
+
+int vfio_rs_pm_runtime_resume(struct device *dev)
+{
+	return pm_runtime_resume(dev);
+}
+EXPORT_SYMBOL_GPL(vfio_rs_pm_runtime_resume);

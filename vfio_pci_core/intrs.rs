@@ -419,6 +419,22 @@ impl<T: Driver> Device<T> {
         st.req = None;
     }
 
+    /// Masks INTx for runtime suspend, if INTx is in use; true if it was
+    /// unmasked, to be unmasked again at resume.
+    pub(crate) fn pm_intx_mask(&self) -> bool {
+        let irqs = self.irqs.lock();
+        irqs.intx
+            .as_ref()
+            .is_some_and(|i| i.intx().mask_if_unmasked())
+    }
+
+    /// Unmasks INTx after runtime resume.
+    pub(crate) fn pm_intx_unmask(&self) {
+        if let Some(i) = self.irqs.lock().intx.as_ref() {
+            i.intx().unmask();
+        }
+    }
+
     /// The AER `error_detected` callback: tell userspace.
     pub(crate) fn aer_error_detected(&self) {
         self.irqs.lock().signal_err();

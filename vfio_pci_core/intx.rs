@@ -107,7 +107,13 @@ impl Intx {
 
     /// Masks INTx (upstream's `__vfio_pci_intx_mask()`).
     pub(crate) fn mask(&self) {
+        self.mask_if_unmasked();
+    }
+
+    /// Masks INTx; true if it was not masked yet.
+    pub(crate) fn mask_if_unmasked(&self) -> bool {
         let mut st = self.state.lock();
+        let was_unmasked = !st.masked;
         if !st.masked {
             if self.pci_2_3 {
                 // SAFETY: `pdev` is bound (type invariant).
@@ -118,6 +124,7 @@ impl Intx {
             }
             st.masked = true;
         }
+        was_unmasked
     }
 
     /// Unmasks INTx unless the user disabled it; true if an interrupt was

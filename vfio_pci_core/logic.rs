@@ -12,6 +12,8 @@
 pub mod config;
 #[path = "logic/feature.rs"]
 pub mod feature;
+#[path = "logic/hot_reset.rs"]
+pub mod hot_reset;
 #[path = "logic/info.rs"]
 pub mod info;
 #[path = "logic/irqs.rs"]

@@ -107,7 +107,7 @@ impl<T: Driver> FaultOps<T> {
         match dev.bar_fault_pfn(pos) {
             Some(pfn) => {
                 let mem = dev.memory.read();
-                if !dev.memory_enabled(&mem) {
+                if mem.pm_runtime_engaged || !dev.memory_enabled(&mem) {
                     return bindings::vm_fault_reason_VM_FAULT_SIGBUS as bindings::vm_fault_t;
                 }
                 // SAFETY: `vmf` is live; `pfn` is inside the BAR the VMA maps, and memory

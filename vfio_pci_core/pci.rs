@@ -131,6 +131,159 @@ impl PciDev {
         Some(unsafe { (*self.as_raw()).bus }.cast())
     }
 
+    /// Whether the device's slot can be reset on its own
+    /// (`pci_probe_reset_slot()`).
+    pub(crate) fn can_reset_slot(&self) -> bool {
+        // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`;
+        // `pci_probe_reset_slot` accepts any slot pointer, including NULL.
+        unsafe { bindings::pci_probe_reset_slot((*self.as_raw()).slot) == 0 }
+    }
+
+    /// Whether the device's bus can be reset (`pci_probe_reset_bus()`).
+    pub(crate) fn can_reset_bus(&self) -> bool {
+        // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`, whose bus is
+        // valid while the device exists.
+        unsafe { bindings::pci_probe_reset_bus((*self.as_raw()).bus) == 0 }
+    }
+
+    /// `pci_reset_bus()`: resets the slot of the device if it can be reset
+    /// on its own, else its bus.
+    pub(crate) fn reset_bus(&self) -> Result {
+        // SAFETY: By the type invariant `ptr` is a live, bound `struct pci_dev`.
+        to_result(unsafe { bindings::pci_reset_bus(self.as_raw()) })
+    }
+
+    /// Calls `f` on every device a reset of this device's slot (`slot`) or
+    /// bus reaches, as upstream's `vfio_pci_for_each_slot_or_bus()`; the
+    /// first error stops the walk and is returned.
+    pub(crate) fn for_each_slot_or_bus(
+        &self,
+        slot: bool,
+        f: &mut dyn FnMut(&BusDev) -> Result,
+    ) -> Result {
+        let mut walk = Walk {
+            f,
+            // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`.
+            slot: slot.then(|| unsafe { (*self.as_raw()).slot }),
+            ret: Ok(()),
+        };
+        // SAFETY: The bus of a live device is valid; `walk` outlives the walk, which calls
+        // `walk_one` with it synchronously.
+        unsafe {
+            bindings::pci_walk_bus((*self.as_raw()).bus, Some(walk_one), (&raw mut walk).cast())
+        };
+        walk.ret
+    }
+
+    /// A function reset with the device lock (and its upstream bridge's)
+    /// taken without waiting, as upstream's last close does it; unlike
+    /// [`Self::try_reset_function`] it neither saves nor restores the
+    /// config state.
+    pub(crate) fn trylock_and_reset_function(&self) -> Result {
+        // SAFETY: By the type invariant `ptr` is a live, bound `struct pci_dev`; its
+        // upstream bridge, if any, outlives it.
+        unsafe {
+            let pdev = self.as_raw();
+            let bridge = crate::ffi::vfio_rs_pci_upstream_bridge(pdev);
+            if !bridge.is_null() && bindings::pci_dev_trylock(bridge) == 0 {
+                return Err(EAGAIN);
+            }
+            let mut ret = Err(EAGAIN);
+            if bindings::pci_dev_trylock(pdev) != 0 {
+                ret = to_result(bindings::__pci_reset_function_locked(pdev));
+                bindings::pci_dev_unlock(pdev);
+            }
+            if !bridge.is_null() {
+                bindings::pci_dev_unlock(bridge);
+            }
+            ret
+        }
+    }
+
+    /// `pci_store_saved_state()`: a copy of the state saved by
+    /// [`Self::save_state`], for the last close to load back.
+    pub(crate) fn store_saved_state(&self) -> Option<SavedState> {
+        // SAFETY: By the type invariant `ptr` is a live, bound `struct pci_dev`.
+        let state = unsafe { bindings::pci_store_saved_state(self.as_raw()) };
+        // INVARIANT: a fresh allocation of `pci_store_saved_state()`, owned by us.
+        NonNull::new(state).map(SavedState)
+    }
+
+    /// `pci_load_and_free_saved_state()`: makes `state` the state that
+    /// [`Self::restore_state`] writes back.
+    pub(crate) fn load_saved_state(&self, state: Option<SavedState>) -> Result {
+        let mut raw = state.map_or(core::ptr::null_mut(), |s| {
+            let raw = s.0.as_ptr();
+            core::mem::forget(s);
+            raw
+        });
+        // SAFETY: By the type invariant `ptr` is a live, bound `struct pci_dev`; `raw`
+        // is NULL or an allocation of `pci_store_saved_state()` that we own and that this
+        // call frees.
+        to_result(unsafe { bindings::pci_load_and_free_saved_state(self.as_raw(), &mut raw) })
+    }
+
+    /// `pm_runtime_resume_and_get()`: wakes the device if it is runtime
+    /// suspended and takes a usage reference.
+    pub(crate) fn pm_runtime_resume_and_get(&self) -> Result {
+        // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`.
+        to_result(unsafe {
+            crate::ffi::vfio_rs_pm_runtime_resume_and_get(&raw mut (*self.as_raw()).dev)
+        })
+    }
+
+    /// `pm_runtime_put()`: drops a usage reference taken by
+    /// [`Self::pm_runtime_resume_and_get`]; the device may suspend.
+    pub(crate) fn pm_runtime_put(&self) {
+        // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`.
+        unsafe { crate::ffi::vfio_rs_pm_runtime_put(&raw mut (*self.as_raw()).dev) }
+    }
+
+    /// `pm_runtime_get_noresume()`: takes a usage reference without waking
+    /// the device.
+    pub(crate) fn pm_runtime_get_noresume(&self) {
+        // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`.
+        unsafe { crate::ffi::vfio_rs_pm_runtime_get_noresume(&raw mut (*self.as_raw()).dev) }
+    }
+
+    /// `pm_runtime_put_noidle()`: drops a usage reference without trying to
+    /// suspend the device now.
+    pub(crate) fn pm_runtime_put_noidle(&self) {
+        // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`.
+        unsafe { crate::ffi::vfio_rs_pm_runtime_put_noidle(&raw mut (*self.as_raw()).dev) }
+    }
+
+    /// `pm_runtime_resume()`: wakes the device if it is runtime suspended.
+    pub(crate) fn pm_runtime_resume(&self) {
+        // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`.
+        let _ = unsafe { crate::ffi::vfio_rs_pm_runtime_resume(&raw mut (*self.as_raw()).dev) };
+    }
+
+    /// `pm_runtime_allow()`: the device may runtime suspend when unused.
+    pub(crate) fn pm_runtime_allow(&self) {
+        // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`.
+        unsafe { bindings::pm_runtime_allow(&raw mut (*self.as_raw()).dev) }
+    }
+
+    /// `pm_runtime_forbid()`: wakes the device and keeps it awake.
+    pub(crate) fn pm_runtime_forbid(&self) {
+        // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`.
+        unsafe { bindings::pm_runtime_forbid(&raw mut (*self.as_raw()).dev) }
+    }
+
+    /// Whether the device loses its state in D3hot (PMCSR `No_Soft_Reset`
+    /// clear), so the core must save and restore it around D3 (upstream's
+    /// `needs_pm_restore`); false without a PM capability.
+    pub(crate) fn needs_pm_restore(&self) -> bool {
+        // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`.
+        let pm_cap = unsafe { (*self.as_raw()).pm_cap };
+        if pm_cap == 0 {
+            return false;
+        }
+        let pmcsr = self.read_config_word(u16::from(pm_cap) + bindings::PCI_PM_CTRL as u16);
+        pmcsr & bindings::PCI_PM_CTRL_NO_SOFT_RESET as u16 == 0
+    }
+
     /// `pci_enable_device()`.
     pub(crate) fn enable(&self) -> Result {
         // SAFETY: By the type invariant `ptr` is a live, bound `struct pci_dev`.
@@ -389,8 +542,8 @@ impl PciDev {
         }
     }
 
-    /// `pci_set_power_state()` to a state the user asked for through PMCSR.
-    pub(crate) fn set_power_state(&self, state: crate::logic::config::PowerState) {
+    /// `pci_set_power_state()`.
+    pub(crate) fn set_power_state(&self, state: crate::logic::config::PowerState) -> Result {
         use crate::logic::config::PowerState;
         let state: bindings::pci_power_t = match state {
             PowerState::D0 => 0,
@@ -399,7 +552,7 @@ impl PciDev {
             PowerState::D3Hot => 3,
         };
         // SAFETY: By the type invariant `ptr` is a live, bound `struct pci_dev`.
-        let _ = unsafe { bindings::pci_set_power_state(self.as_raw(), state) };
+        to_result(unsafe { bindings::pci_set_power_state(self.as_raw(), state) })
     }
 
     /// The pointer, for the layers of this crate that keep it.
@@ -423,5 +576,126 @@ impl PciDev {
     pub(crate) fn set_intx(&self, enable: bool) {
         // SAFETY: By the type invariant `ptr` is a live, bound `struct pci_dev`.
         unsafe { bindings::pci_intx(self.as_raw(), i32::from(enable)) }
+    }
+}
+
+/// A copy of a device's saved config state (`struct pci_saved_state`).
+///
+/// # Invariants
+///
+/// Owns an allocation made by `pci_store_saved_state()`.
+pub(crate) struct SavedState(NonNull<bindings::pci_saved_state>);
+
+// SAFETY: A plain allocation, not tied to a thread.
+unsafe impl Send for SavedState {}
+// SAFETY: `&SavedState` gives no access to the allocation.
+unsafe impl Sync for SavedState {}
+
+impl Drop for SavedState {
+    fn drop(&mut self) {
+        // SAFETY: We own the allocation (type invariant).
+        unsafe { bindings::kfree(self.0.as_ptr().cast()) };
+    }
+}
+
+/// A device met while walking a bus, valid during the walk's callback.
+///
+/// # Invariants
+///
+/// `ptr` is a live `struct pci_dev` (the walk holds `pci_bus_sem`).
+pub(crate) struct BusDev {
+    ptr: NonNull<bindings::pci_dev>,
+}
+
+impl BusDev {
+    /// The PCI segment (domain) number.
+    pub(crate) fn segment(&self) -> u16 {
+        // SAFETY: `ptr` is live (type invariant), and so is its bus.
+        let nr = unsafe { crate::ffi::vfio_rs_pci_domain_nr((*self.ptr.as_ptr()).bus) };
+        // CAST: the uAPI reports segments as 16 bits, as upstream truncates them.
+        nr as u16
+    }
+
+    /// The bus number.
+    pub(crate) fn bus_number(&self) -> u8 {
+        // SAFETY: `ptr` is live (type invariant), and so is its bus.
+        unsafe { (*(*self.ptr.as_ptr()).bus).number }
+    }
+
+    /// Device and function number.
+    pub(crate) fn devfn(&self) -> u8 {
+        // SAFETY: `ptr` is live (type invariant).
+        let devfn = unsafe { (*self.ptr.as_ptr()).devfn };
+        // CAST: `devfn` is 8 bits.
+        devfn as u8
+    }
+
+    /// The id of the device's IOMMU group, `None` if it has none (it is not
+    /// isolated).
+    pub(crate) fn iommu_group_id(&self) -> Option<u32> {
+        // SAFETY: `ptr` is live (type invariant); the group reference is dropped below.
+        unsafe {
+            let group = bindings::iommu_group_get(&raw mut (*self.ptr.as_ptr()).dev);
+            if group.is_null() {
+                return None;
+            }
+            let id = bindings::iommu_group_id(group);
+            bindings::iommu_group_put(group);
+            // CAST: group ids are non-negative.
+            Some(id as u32)
+        }
+    }
+
+    /// The generic device, for looking it up in a VFIO device set.
+    pub(crate) fn as_dev_raw(&self) -> *mut bindings::device {
+        // SAFETY: `ptr` is live (type invariant).
+        unsafe { &raw mut (*self.ptr.as_ptr()).dev }
+    }
+}
+
+/// The state of a [`PciDev::for_each_slot_or_bus`] walk.
+struct Walk<'a> {
+    f: &'a mut dyn FnMut(&BusDev) -> Result,
+    slot: Option<*mut bindings::pci_slot>,
+    ret: Result,
+}
+
+/// Whether `pdev` is below `slot` (upstream's `vfio_pci_dev_below_slot()`).
+///
+/// # Safety
+///
+/// `pdev` and `slot` must be live.
+unsafe fn below_slot(mut pdev: *mut bindings::pci_dev, slot: *mut bindings::pci_slot) -> bool {
+    while !pdev.is_null() {
+        // SAFETY: `pdev` is live, and so are its bus and the bridges above it.
+        unsafe {
+            if (*pdev).bus == (*slot).bus {
+                return (*pdev).slot == slot;
+            }
+            pdev = (*(*pdev).bus).self_;
+        }
+    }
+    false
+}
+
+extern "C" fn walk_one(pdev: *mut bindings::pci_dev, data: *mut c_void) -> c_int {
+    // SAFETY: `data` is the `Walk` of `for_each_slot_or_bus`, alive for the walk.
+    let walk = unsafe { &mut *data.cast::<Walk<'_>>() };
+    let Some(ptr) = NonNull::new(pdev) else {
+        return 0;
+    };
+    if let Some(slot) = walk.slot {
+        // SAFETY: `pci_walk_bus` passes live devices; the slot is live while the device
+        // whose slot it is stays bound (the caller's).
+        if slot.is_null() || !unsafe { below_slot(pdev, slot) } {
+            return 0;
+        }
+    }
+    // INVARIANT: `pci_walk_bus` holds `pci_bus_sem` during the callback.
+    walk.ret = (walk.f)(&BusDev { ptr });
+    if walk.ret.is_err() {
+        1
+    } else {
+        0
     }
 }

@@ -106,6 +106,7 @@ impl<T: Driver> DriverRegistration<T> {
                     None
                 };
                 raw.err_handler = &ErrHandlers::<T>::TABLE;
+                raw.driver.pm = &PM_OPS;
                 // VFIO claims DMA ownership itself when userspace opens the device.
                 raw.driver_managed_dma = true;
                 // SAFETY: `drv` is valid for writes and pinned for the registration's life.
@@ -150,6 +151,33 @@ impl<T: Driver> DriverRegistration<T> {
             vfio::with_device::<T, _>(pdev, |dev| T::sriov_configure(dev, nr))
         })
     }
+}
+
+/// The runtime PM callbacks of every driver of ours (upstream's
+/// `vfio_pci_core_pm_ops`); with them set, the VFIO core also wakes the
+/// device around every ioctl of its fds.
+static PM_OPS: bindings::dev_pm_ops = bindings::dev_pm_ops {
+    runtime_suspend: Some(runtime_suspend),
+    runtime_resume: Some(runtime_resume),
+    // SAFETY: All-zero is a valid `dev_pm_ops` (every callback `None`).
+    ..unsafe { core::mem::zeroed() }
+};
+
+extern "C" fn runtime_suspend(dev: *mut bindings::device) -> c_int {
+    // SAFETY: The PM core calls this on a device bound to one of our drivers, which
+    // stays bound during the callback.
+    if let Some(member) = unsafe { vfio::member_of_dev(dev) } {
+        member.runtime_suspend();
+    }
+    0
+}
+
+extern "C" fn runtime_resume(dev: *mut bindings::device) -> c_int {
+    // SAFETY: As in `runtime_suspend`.
+    if let Some(member) = unsafe { vfio::member_of_dev(dev) } {
+        member.runtime_resume();
+    }
+    0
 }
 
 /// The AER callbacks of driver `T`.

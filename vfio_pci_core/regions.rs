@@ -115,7 +115,7 @@ impl<T: Driver> Device<T> {
         if io.count == 0 {
             return Ok(0);
         }
-        self.region_rw(io, false)
+        self.region_rw_awake(io, false)
     }
 
     /// The core's region write through the device fd.
@@ -123,7 +123,16 @@ impl<T: Driver> Device<T> {
         if io.count == 0 {
             return Ok(0);
         }
-        self.region_rw(io, true)
+        self.region_rw_awake(io, true)
+    }
+
+    /// A region access with the device woken (and kept awake) meanwhile;
+    /// `EIO` if it cannot be woken.
+    fn region_rw_awake(&self, io: UserIo, write: bool) -> Result<usize> {
+        self.pdev.pm_runtime_resume_and_get().map_err(|_| EIO)?;
+        let ret = self.region_rw(io, write);
+        self.pdev.pm_runtime_put();
+        ret
     }
 
     fn region_rw(&self, io: UserIo, write: bool) -> Result<usize> {

@@ -78,6 +78,16 @@ impl<T> RwSem<T> {
         Some(ReadGuard { lock: self })
     }
 
+    /// Takes the semaphore for writing if that needs no waiting.
+    pub(crate) fn try_write(&self) -> Option<WriteGuard<'_, T>> {
+        // SAFETY: `sem` is initialised (type invariant).
+        if unsafe { bindings::down_write_trylock(self.sem.get()) } == 0 {
+            return None;
+        }
+        // INVARIANT: The write lock is held until the guard drops.
+        Some(WriteGuard { lock: self })
+    }
+
     /// Takes the semaphore for writing; may sleep.
     pub(crate) fn write(&self) -> WriteGuard<'_, T> {
         // SAFETY: `sem` is initialised (type invariant).

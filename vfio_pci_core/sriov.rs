@@ -282,6 +282,14 @@ impl Sriov {
         Ok(0)
     }
 
+    /// Whether this is a PF whose VFs we enabled (and have not disabled).
+    pub(crate) fn pf_listed(&self) -> bool {
+        let Self::Pf(token) = self else {
+            return false;
+        };
+        SRIOV_PFS.lock().iter().any(|t| Arc::ptr_eq(t, token))
+    }
+
     fn forget(token: &Arc<PfToken>) {
         let mut list = SRIOV_PFS.lock();
         if let Some(i) = list.iter().position(|t| Arc::ptr_eq(t, token)) {

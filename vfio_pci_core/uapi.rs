@@ -28,6 +28,36 @@ pub(crate) unsafe trait Plain: Zeroable + Sized {}
 // SAFETY: `struct vfio_device_info` is `#[repr(C)]` and made of `u32`s only.
 unsafe impl Plain for ffi::vfio_device_info {}
 
+// SAFETY: An `i32` is a plain integer.
+unsafe impl Plain for i32 {}
+
+/// The header of `struct vfio_pci_hot_reset_info` and of
+/// `struct vfio_pci_hot_reset` (their arrays follow it).
+#[repr(C)]
+#[derive(Clone, Copy, Zeroable)]
+pub(crate) struct HotResetHdr {
+    pub(crate) argsz: u32,
+    pub(crate) flags: u32,
+    pub(crate) count: u32,
+}
+
+// SAFETY: `#[repr(C)]`, `u32`s only.
+unsafe impl Plain for HotResetHdr {}
+
+/// `struct vfio_pci_dependent_device`: `id` is the `group_id` or `devid`
+/// member of its union.
+#[repr(C)]
+#[derive(Clone, Copy, Zeroable)]
+pub(crate) struct DependentDevice {
+    pub(crate) id: u32,
+    pub(crate) segment: u16,
+    pub(crate) bus: u8,
+    pub(crate) devfn: u8,
+}
+
+// SAFETY: `#[repr(C)]`, integers only, no padding (8 bytes, checked below).
+unsafe impl Plain for DependentDevice {}
+
 /// An ioctl argument: the user address passed as `arg`.
 #[derive(Clone, Copy)]
 pub(crate) struct IoctlArg(usize);
@@ -64,6 +94,27 @@ impl IoctlArg {
             .read_slice(buf)
     }
 
+    /// Reads an array of `n` values from userspace.
+    pub(crate) fn read_array<T: Plain>(self, n: usize) -> Result<KVec<T>> {
+        let mut v = KVec::with_capacity(n, GFP_KERNEL)?;
+        let mut at = self;
+        for _ in 0..n {
+            v.push(at.read_prefix::<T>(size_of::<T>())?, GFP_KERNEL)?;
+            at = at.offset(size_of::<T>());
+        }
+        Ok(v)
+    }
+
+    /// Writes `vals` to userspace, one after the other.
+    pub(crate) fn write_array<T: Plain>(self, vals: &[T]) -> Result {
+        let len = size_of_val(vals);
+        // SAFETY: `vals` is `len` bytes of `T: Plain`, which has no padding.
+        let bytes = unsafe { core::slice::from_raw_parts(vals.as_ptr().cast::<u8>(), len) };
+        UserSlice::new(UserPtr::from_addr(self.0), len)
+            .writer()
+            .write_slice(bytes)
+    }
+
     /// Writes the first `len` bytes of `val` back to userspace.
     pub(crate) fn write_prefix<T: Plain>(self, val: &T, len: usize) -> Result {
         let len = len.min(size_of::<T>());
@@ -91,6 +142,11 @@ const _: () = {
         l::VFIO_DEVICE_INFO_MINSZ as usize
             == core::mem::offset_of!(ffi::vfio_device_info, num_irqs) + size_of::<u32>()
     );
+    assert!(size_of::<HotResetHdr>() == size_of::<ffi::vfio_pci_hot_reset_info>());
+    assert!(size_of::<HotResetHdr>() == size_of::<ffi::vfio_pci_hot_reset>());
+    assert!(size_of::<DependentDevice>() == size_of::<ffi::vfio_pci_dependent_device>());
+    assert!(core::mem::offset_of!(ffi::vfio_pci_dependent_device, segment) == 4);
+    assert!(core::mem::offset_of!(ffi::vfio_pci_dependent_device, devfn) == 7);
     assert!(logic::region::VFIO_PCI_OFFSET_SHIFT == ffi::VFIO_PCI_OFFSET_SHIFT);
     assert!(logic::feature::VFIO_DEVICE_FEATURE_GET == ffi::VFIO_DEVICE_FEATURE_GET);
     assert!(logic::feature::VFIO_DEVICE_FEATURE_SET == ffi::VFIO_DEVICE_FEATURE_SET);

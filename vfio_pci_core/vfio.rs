@@ -13,6 +13,11 @@
 //! cdev appear); remove unregisters, which first waits until userspace has
 //! closed every fd of the device, then drops the probe's reference.
 
+use crate::devset::{
+    DevSet,
+    Ictx,
+    SetMember, //
+};
 use crate::logic::token;
 use crate::logic::{
     region::Position,
@@ -81,6 +86,31 @@ impl VfioDev {
         unsafe { core::ptr::read_volatile(&raw const (*self.ptr.as_ptr()).precopy_info_v2) != 0 }
     }
 
+    /// The device set this device is in (`None` only before probe assigned
+    /// it).
+    pub(crate) fn dev_set(&self) -> Option<DevSet> {
+        // SAFETY: `ptr` is live (type invariant); `dev_set` is set once, before the
+        // device is registered, and the set lives while the device is registered.
+        NonNull::new(unsafe { (*self.ptr.as_ptr()).dev_set })
+            .map(|set| unsafe { DevSet::from_raw(set) })
+    }
+
+    /// Whether the device was opened through its cdev (and bound to an
+    /// iommufd) rather than through a group (`vfio_device_cdev_opened()`).
+    pub(crate) fn cdev_opened(&self) -> bool {
+        // SAFETY: `ptr` is live (type invariant); the flag is set at open, before any
+        // ioctl of the fd can run.
+        unsafe { (*self.ptr.as_ptr()).cdev_opened() != 0 }
+    }
+
+    /// The iommufd context the device is bound to, if it was opened through
+    /// its cdev (`vfio_iommufd_device_ictx()`).
+    pub(crate) fn iommufd_ictx(&self) -> Option<Ictx> {
+        // SAFETY: `ptr` is live (type invariant); the context stays bound while the
+        // caller's device fd is open.
+        unsafe { Ictx::from_raw(ffi::vfio_iommufd_device_ictx(self.ptr.as_ptr())) }
+    }
+
     /// Revokes every userspace mapping of the BAR regions (upstream's
     /// `vfio_pci_zap_bars()`); later accesses fault and find out whether
     /// memory is enabled.
@@ -135,6 +165,38 @@ struct RawCore {
     /// Must be first: `vfio_alloc_device()` requires `vdev` at offset 0.
     vdev: ffi::vfio_device,
     core: *const c_void,
+    /// The same state as the reset code of any member of its device set
+    /// sees it, whatever `T` is; set before the device joins its set.
+    member: Option<NonNull<dyn SetMember>>,
+}
+
+/// The `init` op of every VFIO device of ours: nothing to do, but its
+/// address tells our devices from others in a device set.
+///
+/// Never inlined: a small function may otherwise be copied into each driver
+/// crate that instantiates [`Ops`], and each copy would have its own address.
+#[inline(never)]
+extern "C" fn init_marker(_vdev: *mut ffi::vfio_device) -> c_int {
+    0
+}
+
+/// Our state of `vdev`, a member of a device set; `None` if `vdev` is not
+/// one of our devices.
+///
+/// # Safety
+///
+/// `vdev` must be a live, registered VFIO device, alive for `'a`.
+pub(crate) unsafe fn set_member<'a>(vdev: *mut ffi::vfio_device) -> Option<&'a dyn SetMember> {
+    // SAFETY: A registered device has a valid, `'static` ops table.
+    let init = unsafe { (*(*vdev).ops).init };
+    // CAST: function addresses, compared; `init_marker` is not generic, so it has one.
+    if init.map(|f| f as *const ()) != Some(init_marker as *const ()) {
+        return None;
+    }
+    // SAFETY: Our devices are at offset 0 of a `RawCore`, whose `member` was set before
+    // the device joined its set and points into the `Device<T>` that lives as long as
+    // the VFIO device.
+    unsafe { (*vdev.cast::<RawCore>()).member.map(|m| &*m.as_ptr()) }
 }
 
 /// The C ops table of driver `T`, with trampolines into [`Driver`].
@@ -147,7 +209,7 @@ impl<T: Driver> Ops<T> {
     )]
     const VTABLE: ffi::vfio_device_ops = ffi::vfio_device_ops {
         name: T::OPS_NAME.as_ptr().cast_mut().cast(),
-        init: None,
+        init: Some(init_marker),
         release: Some(Self::release),
         bind_iommufd: Some(ffi::vfio_iommufd_physical_bind),
         unbind_iommufd: Some(ffi::vfio_iommufd_physical_unbind),
@@ -209,7 +271,12 @@ impl<T: Driver> Ops<T> {
         // SAFETY: The VFIO core calls ops only on a live, registered device.
         let dev = unsafe { Self::device(vdev) };
         dev.sriov.vf_user(false);
-        T::close_device(dev)
+        T::close_device(dev);
+        if let Some(set) = dev.vdev.dev_set() {
+            // SAFETY: The VFIO core calls `close_device` with the set's lock held.
+            let set = unsafe { set.assume_locked() };
+            crate::hot_reset::dev_set_try_reset(&set);
+        }
     }
 
     extern "C" fn match_(vdev: *mut ffi::vfio_device, buf: *mut c_char) -> c_int {
@@ -459,6 +526,13 @@ pub(crate) fn probe<T: Driver>(pdev: PciDev) -> Result {
             (*vdev).mig_ops = &MigOps::<T>::VTABLE;
         }
     }
+    // SAFETY: `vdev` is a fresh `RawCore` whose `core` is the leaked `Device<T>`; the
+    // member view points into it and lives as long.
+    unsafe {
+        let core = (*vdev.cast::<RawCore>()).core.cast::<Device<T>>();
+        (*vdev.cast::<RawCore>()).member =
+            Some(NonNull::new_unchecked(core.cast_mut() as *mut dyn SetMember));
+    }
 
     // SAFETY: `vdev` is a live, unregistered VFIO device; the set key is a slot or bus
     // pointer that outlives the device, or the device itself.
@@ -471,8 +545,13 @@ pub(crate) fn probe<T: Driver>(pdev: PciDev) -> Result {
 
     // SAFETY: `raw_pdev` is bound to this driver during probe; drvdata is ours.
     unsafe { bindings::dev_set_drvdata(&raw mut (*raw_pdev).dev, vdev.cast()) };
+    // SAFETY: `core` is set and owned by `vdev`, which we hold.
+    let dev = unsafe { Ops::<T>::device(vdev) };
+    // Runtime PM callbacks may run from now on: they find us through drvdata.
+    dev.power_probe();
     // SAFETY: `vdev` is fully initialised; its ops may run from now on and find `core`.
     if let Err(e) = to_result(unsafe { ffi::vfio_register_group_dev(vdev) }) {
+        dev.power_remove();
         // SAFETY: As above; registration failed, so no callback can still run.
         unsafe {
             bindings::dev_set_drvdata(&raw mut (*raw_pdev).dev, core::ptr::null_mut());
@@ -512,16 +591,36 @@ pub(crate) unsafe fn remove<T: Driver>(pdev: *mut bindings::pci_dev) {
     // SAFETY: `vdev` is registered with `Ops<T>` and alive.
     let dev = unsafe { Ops::<T>::device(vdev) };
     if dev.sriov.has_token() {
-        let _ = dev.sriov.configure(&dev.pdev, 0);
+        let _ = dev.core_sriov_configure(0);
     }
     // SAFETY: `vdev` is registered (caller's guarantee); this waits for its users.
     unsafe { ffi::vfio_unregister_group_dev(vdev) };
+    // Wakes the device and keeps it awake: no runtime PM callback after this.
+    dev.power_remove();
     // SAFETY: No callback can start any more; drop drvdata and the probe's reference,
     // which frees the device and runs `release` once the last user is gone.
     unsafe {
         bindings::dev_set_drvdata(&raw mut (*pdev).dev, core::ptr::null_mut());
         ffi::vfio_rs_put_device(vdev);
     }
+}
+
+/// Our state of the device `dev` bound to a driver of ours, for its
+/// runtime PM callbacks; `None` if its drvdata is not set.
+///
+/// # Safety
+///
+/// `dev` must be the `struct device` of a PCI device bound to a driver of
+/// this crate, and stay bound for `'a` (as during its PM callbacks).
+pub(crate) unsafe fn member_of_dev<'a>(dev: *mut bindings::device) -> Option<&'a dyn SetMember> {
+    // SAFETY: `probe` stored the VFIO device in drvdata before allowing runtime PM, and
+    // `remove` clears it after forbidding it.
+    let vdev = unsafe { bindings::dev_get_drvdata(dev) }.cast::<ffi::vfio_device>();
+    if vdev.is_null() {
+        return None;
+    }
+    // SAFETY: `vdev` is ours and alive while the device is bound.
+    unsafe { set_member(vdev) }
 }
 
 /// Runs `f` on the [`Device`] bound to `pdev`.

@@ -16,9 +16,11 @@
 
 mod config;
 mod device;
+mod devset;
 mod driver;
 mod eventfd;
 mod ffi;
+mod hot_reset;
 mod info;
 mod intrs;
 mod intx;
@@ -30,6 +32,7 @@ pub mod migration;
 pub mod mm;
 mod pci;
 pub mod pci_driver;
+mod power;
 pub mod regions;
 mod rwsem;
 mod sriov;

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Run the VFIO VM tests: boot the test kernel in QEMU (TCG) with an emulated
 # Intel IOMMU, an igb NIC (SR-IOV capable, has a kselftest driver) and the
-# edu device, and run tests/vm/guest/plan.sh in it against the in-tree C
+# edu device on the root bus, two edu functions behind a PCIe root port
+# (whose slot or bus can be reset: vfio_hotreset), and run tests/vm/guest/plan.sh in it against the in-tree C
 # vfio-pci ("c") and/or ours ("rs").  Prints TAP, a c-vs-rs table and a last
 # line "N passed, N failed[, N skipped]"; exits non-zero on any failure.
 #
@@ -153,6 +154,9 @@ boot() {
 		-cpu max -smp "$vm_smp" -m "$vm_mem"
 		-device intel-iommu,intremap=on,caching-mode=on
 		-device igb -device edu
+		-device pcie-root-port,id=rp1,chassis=1,slot=1
+		-device edu,bus=rp1,addr=0.0,multifunction=on
+		-device edu,bus=rp1,addr=0.1
 		-nographic -nic none -no-reboot -pidfile "$pidfile"
 		-kernel "$kdir/arch/x86/boot/bzImage" -initrd "$initramfs"
 		-append "$cmdline")

@@ -29,6 +29,8 @@ mod denylist_tests;
 #[cfg(test)]
 mod feature_tests;
 #[cfg(test)]
+mod hot_reset_tests;
+#[cfg(test)]
 mod ids_tests;
 #[cfg(test)]
 mod info_tests;

@@ -5,9 +5,10 @@
 # For each driver set (c: the in-tree C vfio-pci modules; rs: ours, under
 # /lib/modules/<ver>/updates/) it
 #   bind    loads the modules (enable_sriov=1), takes the igb (8086:10c9) and
-#           edu (1234:11e8) devices from their host drivers and binds them
-#           to vfio-pci via driver_override, checks the driver link and the
-#           /dev/vfio group and cdev nodes;
+#           edu (1234:11e8) devices of the root bus and the two edu functions
+#           behind the PCIe root port ("edurp", 01:00.0 and .1) from their
+#           host drivers and binds them to vfio-pci via driver_override,
+#           checks the driver link and the /dev/vfio group and cdev nodes;
 #   ...     runs our programs (/vfio/progs), the upstream VFIO kselftests
 #           (/vfio/selftests) and the shell tests of bind_tests.sh (vfio-bind)
 #           and param_tests.sh (module parameters) against them, each under
@@ -61,6 +62,9 @@ vfio_cfgdiff                    igb 300
 vfio_cfgdiff@edu                edu 300
 vfio_unbind_open                igb 60
 vfio_unbind_open@edu            edu 60
+vfio_hotreset@edurp             edurp 120
+vfio_lowpower                   igb 120
+vfio_lowpower@edu               edu 120
 vfio_bench                      igb 300
 vfio_bench@edu                  edu 300
 vfio_iommufd_setup_test         igb 120
@@ -117,6 +121,19 @@ find_bdf() {
 		[ "$(cat "$dev/vendor")" = "$1" ] &&
 		[ "$(cat "$dev/device")" = "$2" ] &&
 		{ basename "$dev"; return; }
+	done
+}
+
+# Prints the BDF of the first function 0 with vendor $1 and device $2 that
+# is not on bus 00 (behind a root port).
+find_bdf_behind_port() {
+	local dev bdf
+	for dev in /sys/bus/pci/devices/*; do
+		bdf=$(basename "$dev")
+		case $bdf in 0000:00:*|*.[1-7]) continue ;; esac
+		[ "$(cat "$dev/vendor")" = "$1" ] &&
+		[ "$(cat "$dev/device")" = "$2" ] &&
+		{ echo "$bdf"; return; }
 	done
 }
 
@@ -310,7 +327,7 @@ step_bind() {
 	if [ -z "$why" ] && ! [ -d "/sys/bus/pci/drivers/$VFIO_DRIVER" ]; then
 		why="; no PCI driver named $VFIO_DRIVER after loading"
 	fi
-	IGB_BOUND= EDU_BOUND=
+	IGB_BOUND= EDU_BOUND= EDURP_BOUND=
 	if [ -z "$why" ]; then
 		if [ -z "$IGB" ]; then
 			why="$why; no igb device"
@@ -322,9 +339,14 @@ step_bind() {
 		elif bind_device "$EDU"; then
 			EDU_BOUND=1
 		fi
+		if [ -z "$EDURP" ]; then
+			why="$why; no edu behind the root port"
+		elif bind_device "$EDURP" && bind_device "$EDURP1"; then
+			EDURP_BOUND=1
+		fi
 	fi
 	if [ -z "$why" ]; then
-		result "$d" bind pass "igb $IGB, edu $EDU"
+		result "$d" bind pass "igb $IGB, edu $EDU, edurp $EDURP $EDURP1"
 	else
 		result "$d" bind fail "${why#; }"
 	fi
@@ -338,6 +360,10 @@ step_unbind() {
 		unbind_device "$IGB" "$IGB_HOST_DRIVER"
 	fi
 	[ -z "$EDU" ] || unbind_device "$EDU" "$EDU_HOST_DRIVER"
+	if [ -n "$EDURP" ]; then
+		unbind_device "$EDURP" "$EDURP_HOST_DRIVER"
+		unbind_device "$EDURP1" "$EDURP1_HOST_DRIVER"
+	fi
 	for mod in vfio_pci vfio_pci_core; do
 		[ -d "/sys/module/$mod" ] || continue
 		run_bounded 60 rmmod "$mod"
@@ -360,6 +386,7 @@ run_test() {
 	igb) bdf=$IGB bound=$IGB_BOUND ;;
 	edu) bdf=$EDU bound=$EDU_BOUND ;;
 	mlx5) bdf="$VF_A $VF_B" bound=$MLX5_BOUND ;;
+	edurp) bdf=$EDURP bound=$EDURP_BOUND ;;
 	esac
 	if [ -z "$bound" ]; then
 		result "$d" "$name" fail "not run: $device not bound to its VFIO driver"
@@ -601,7 +628,11 @@ VGA=$(find_bdf 0x1234 0x1111)
 IGB_HOST_DRIVER=$([ -z "$IGB" ] || current_driver "$IGB")
 EDU_HOST_DRIVER=$([ -z "$EDU" ] || current_driver "$EDU")
 VGA_HOST_DRIVER=$([ -z "$VGA" ] || current_driver "$VGA")
-echo "igb: ${IGB:-missing} (driver ${IGB_HOST_DRIVER:-none}), edu: ${EDU:-missing} (driver ${EDU_HOST_DRIVER:-none}), vga: ${VGA:-missing} (driver ${VGA_HOST_DRIVER:-none})"
+EDURP=$(find_bdf_behind_port 0x1234 0x11e8)
+EDURP1=${EDURP%.0}.1
+EDURP_HOST_DRIVER=$([ -z "$EDURP" ] || current_driver "$EDURP")
+EDURP1_HOST_DRIVER=$([ -z "$EDURP" ] || current_driver "$EDURP1")
+echo "igb: ${IGB:-missing} (driver ${IGB_HOST_DRIVER:-none}), edu: ${EDU:-missing} (driver ${EDU_HOST_DRIVER:-none}), vga: ${VGA:-missing} (driver ${VGA_HOST_DRIVER:-none}), edurp: ${EDURP:-missing} ${EDURP:+$EDURP1}"
 echo "drivers: $drivers; tests: $tests_re; timeout multiplier: $mult"
 
 for d in $drivers; do
