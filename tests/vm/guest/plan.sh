@@ -65,6 +65,8 @@ vfio_unbind_open@edu            edu 60
 vfio_hotreset@edurp             edurp 120
 vfio_lowpower                   igb 120
 vfio_lowpower@edu               edu 120
+vfio_stress                     igb 60
+vfio_stress@edu                 edu 60
 vfio_bench                      igb 300
 vfio_bench@edu                  edu 300
 vfio_iommufd_setup_test         igb 120

@@ -25,45 +25,13 @@
 
 #include <linux/vfio.h>
 
+#include "vfio_test.h"
+
 #define MAX_DIFFS 40
 
 static int device;
 static uint64_t cfg_off;
 static FILE *out;
-
-static void die(const char *what)
-{
-	printf("not ok - %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-static int open_device(const char *bdf)
-{
-	struct vfio_group_status status = { .argsz = sizeof(status) };
-	char path[PATH_MAX], link[PATH_MAX];
-	int container, group, fd;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		die("iommu_group link");
-	link[n] = 0;
-	snprintf(path, sizeof(path), "/dev/vfio/%s", strrchr(link, '/') + 1);
-	container = open("/dev/vfio/vfio", O_RDWR);
-	group = open(path, O_RDWR);
-	if (container < 0 || group < 0)
-		die("open container/group");
-	if (ioctl(group, VFIO_GROUP_GET_STATUS, &status) ||
-	    !(status.flags & VFIO_GROUP_FLAGS_VIABLE) ||
-	    ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) ||
-	    ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
-		die("group/container setup");
-	fd = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, bdf);
-	if (fd < 0)
-		die("VFIO_GROUP_GET_DEVICE_FD");
-	return fd;
-}
 
 /* Reads `width` bytes at `pos`; writes "value" or "errno" to `buf`. */
 static void rd(unsigned int pos, int width, char *buf, size_t len)
@@ -149,7 +117,7 @@ static unsigned int compare(const char *mine, const char *ref)
 	unsigned int line = 0, diffs = 0;
 
 	if (!a || !b)
-		die("open dumps");
+		vfio_test_die("open dumps");
 	for (;;) {
 		char *ra = fgets(la, sizeof(la), a), *rb = fgets(lb, sizeof(lb), b);
 
@@ -171,6 +139,7 @@ static unsigned int compare(const char *mine, const char *ref)
 
 int main(int argc, char **argv)
 {
+	int container, group;
 	struct vfio_region_info reg = {
 		.argsz = sizeof(reg),
 		.index = VFIO_PCI_CONFIG_REGION_INDEX,
@@ -183,14 +152,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: VFIO_RS_DRIVER=c|rs %s <bdf>\n", argv[0]);
 		return 2;
 	}
-	device = open_device(argv[1]);
+	device = vfio_test_open_group(argv[1], &container, &group);
 	if (ioctl(device, VFIO_DEVICE_GET_REGION_INFO, &reg))
-		die("GET_REGION_INFO config");
+		vfio_test_die("GET_REGION_INFO config");
 	cfg_off = reg.offset;
 	snprintf(mine, sizeof(mine), "/tmp/vfio_cfgdiff.%s.%s", argv[1], driver);
 	out = fopen(mine, "w");
 	if (!out)
-		die("create dump");
+		vfio_test_die("create dump");
 	fprintf(out, "config region size %llx flags %x\n",
 		(unsigned long long)reg.size, reg.flags);
 	read_all(reg.size);

@@ -27,6 +27,8 @@
 
 #include <linux/vfio.h>
 
+#include "vfio_test.h"
+
 static unsigned int checks, failures;
 static int container = -1, group = -1;
 
@@ -46,46 +48,12 @@ static void check(int ok, const char *fmt, ...)
 	fflush(stdout);
 }
 
-static void die(const char *what)
-{
-	printf("not ok - %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
 static double now(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int open_device(const char *bdf)
-{
-	struct vfio_group_status status = { .argsz = sizeof(status) };
-	char path[PATH_MAX], link[PATH_MAX];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		die("iommu_group link");
-	link[n] = 0;
-	snprintf(path, sizeof(path), "/dev/vfio/%s", strrchr(link, '/') + 1);
-	container = open("/dev/vfio/vfio", O_RDWR);
-	group = open(path, O_RDWR);
-	if (container < 0 || group < 0)
-		die("open container/group");
-	if (ioctl(group, VFIO_GROUP_GET_STATUS, &status) ||
-	    !(status.flags & VFIO_GROUP_FLAGS_VIABLE) ||
-	    ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) ||
-	    ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
-		die("group/container setup");
-	fd = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, bdf);
-	if (fd < 0)
-		die("VFIO_GROUP_GET_DEVICE_FD");
-	return fd;
 }
 
 static void close_all(int device)
@@ -114,7 +82,7 @@ static pid_t start_unbind(const char *bdf)
 	pid_t pid = fork();
 
 	if (pid < 0)
-		die("fork");
+		vfio_test_die("fork");
 	if (pid == 0) {
 		/* The child must not hold the device open itself. */
 		for (int fd = 3; fd < 1024; fd++)
@@ -167,7 +135,7 @@ static void with_req(const char *bdf)
 	pid_t child;
 	double t;
 
-	device = open_device(bdf);
+	device = vfio_test_open_group(bdf, &container, &group);
 	efd = eventfd(0, EFD_CLOEXEC);
 	set->argsz = sizeof(buf);
 	set->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
@@ -206,7 +174,7 @@ static void without_req(const char *bdf)
 	int device, status = 0;
 	pid_t child;
 
-	device = open_device(bdf);
+	device = vfio_test_open_group(bdf, &container, &group);
 	child = start_unbind(bdf);
 	check(!reaped(child, 1.0, &status), "unbind without REQ: waits while the fd is open");
 	close_all(device);
