@@ -26,6 +26,7 @@ struct pci_dev *vfio_rs_to_pci_dev(struct device *dev);
 int vfio_rs_set_driver_override(struct device *dev, const char *name);
 bool vfio_rs_pci_intx_mask_supported(struct pci_dev *pdev);
 unsigned int vfio_rs_pci_irq(struct pci_dev *pdev);
+int vfio_rs_pci_domain_nr(struct pci_dev *pdev);
 void vfio_rs_debugfs_init(struct vfio_device *vdev, bool *nointxmask,
 			  bool *disable_idle_d3);
 

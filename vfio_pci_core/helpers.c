@@ -91,6 +91,13 @@ unsigned int vfio_rs_pci_irq(struct pci_dev *pdev)
 }
 EXPORT_SYMBOL_GPL(vfio_rs_pci_irq);
 
+/* pci_domain_nr(pdev->bus): the domain is arch data (bus->sysdata on x86). */
+int vfio_rs_pci_domain_nr(struct pci_dev *pdev)
+{
+	return pci_domain_nr(pdev->bus);
+}
+EXPORT_SYMBOL_GPL(vfio_rs_pci_domain_nr);
+
 /*
  * Upstream's vfio_pci_core_debugfs_init(): <debugfs>/vfio/<BDF>/pci/ shows the
  * writable parameters a device latched at probe, read-only.  In C because
