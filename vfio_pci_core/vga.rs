@@ -65,7 +65,9 @@ impl<T: Driver> Device<T> {
     /// Reads or writes the VGA region (`vfio_pci_vga_rw()`): only up to the
     /// end of the window that `pos` falls in, under the arbiter's lock on
     /// that legacy resource.  Legacy VGA is not a BAR, so memory decode is
-    /// not checked.
+    /// not checked (`do_io_rw` still takes `memory_lock` for reading around
+    /// each access, inside the arbiter's lock; nothing takes them the other
+    /// way round).
     pub(crate) fn vga_rw(&self, pos: Position, io: UserIo, write: bool) -> Result<usize> {
         if !self.has_vga() {
             return Err(EINVAL);
