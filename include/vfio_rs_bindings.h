@@ -8,6 +8,7 @@
  * (ioctl numbers built with _IO()) are re-declared as typed constants here.
  */
 #include <linux/anon_inodes.h>
+#include <linux/aperture.h>
 #include <linux/eventfd.h>
 #include <linux/iommufd.h>
 #include <linux/irqbypass.h>

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A BAR mapped with `pci_iomap()` (MMIO or I/O port), for region reads and
-//! writes through the device fd.
+//! A BAR mapped with `pci_iomap()` (MMIO or I/O port), the expansion ROM
+//! and the legacy VGA ranges, for region reads and writes through the device
+//! fd.
 
 use crate::{
     ffi,
+    logic::vga::Space,
     PciDev, //
 };
 use core::ptr::NonNull;
@@ -97,6 +99,61 @@ impl PciDev {
             },
             pdev: self,
         })
+    }
+}
+
+/// A legacy VGA range (not a BAR), mapped for one access with `ioremap()`
+/// (memory) or `ioport_map()` (I/O ports).
+///
+/// # Invariants
+///
+/// `io` is the mapping that `ioremap()` (for [`Space::Mem`]) or
+/// `ioport_map()` (for [`Space::Port`]) returned; it is unmapped on drop.
+pub(crate) struct LegacyMap {
+    io: IoRegion,
+    space: Space,
+}
+
+impl LegacyMap {
+    /// Maps `len` bytes of legacy VGA space `space` at `base` (a physical
+    /// address or a port number); `ENOMEM` if that fails.
+    pub(crate) fn new(space: Space, base: u64, len: u64) -> Result<Self> {
+        // CAST: legacy VGA ranges are below 1 MiB.
+        let addr = match space {
+            // SAFETY: `ioremap()` has no precondition; the legacy VGA memory window is
+            // device memory (or nothing), never RAM.
+            Space::Mem => unsafe { bindings::ioremap(base, len as c_ulong) },
+            // SAFETY: `ioport_map()` only computes a cookie for the ports.
+            Space::Port => unsafe { bindings::ioport_map(base as c_ulong, len as c_uint) },
+        };
+        let addr = NonNull::new(addr).ok_or(ENOMEM)?;
+        // INVARIANT: Mapped above by the function `space` names.
+        Ok(Self {
+            io: IoRegion { addr, len },
+            space,
+        })
+    }
+}
+
+impl core::ops::Deref for LegacyMap {
+    type Target = IoRegion;
+
+    fn deref(&self) -> &IoRegion {
+        &self.io
+    }
+}
+
+impl Drop for LegacyMap {
+    fn drop(&mut self) {
+        let addr = self.io.addr.as_ptr();
+        // SAFETY: `addr` is the mapping the matching map function returned (type
+        // invariant), unmapped once, here.
+        unsafe {
+            match self.space {
+                Space::Mem => bindings::iounmap(addr),
+                Space::Port => bindings::ioport_unmap(addr),
+            }
+        }
     }
 }
 

@@ -28,3 +28,5 @@ pub mod region;
 pub mod token;
 #[path = "logic/uapi.rs"]
 pub mod uapi;
+#[path = "logic/vga.rs"]
+pub mod vga;

@@ -572,6 +572,32 @@ impl PciDev {
         unsafe { crate::ffi::vfio_rs_pci_intx_mask_supported(self.as_raw()) }
     }
 
+    /// Device Capabilities 2 of the physical function (the device itself
+    /// unless it is a VF); 0 without a PCI Express capability.
+    pub(crate) fn physfn_devcap2(&self) -> u32 {
+        let mut val = 0u32;
+        // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`; a VF's PF
+        // outlives it.  A failed read leaves `val` 0.
+        unsafe {
+            let pf = crate::ffi::vfio_rs_pci_physfn(self.as_raw());
+            bindings::pcie_capability_read_dword(pf, bindings::PCI_EXP_DEVCAP2 as i32, &mut val);
+        }
+        val
+    }
+
+    /// `pci_enable_atomic_ops_to_root()` on the physical function: whether
+    /// every port up to the root port routes and the root port completes
+    /// the AtomicOps of `cap_mask` (a `PCI_EXP_DEVCAP2_ATOMIC_COMP*` bit);
+    /// if so, it also sets AtomicOp Requester Enable in the function.
+    pub(crate) fn physfn_enable_atomic_ops_to_root(&self, cap_mask: u32) -> bool {
+        // SAFETY: As in `physfn_devcap2`; the call only reads config space up the
+        // hierarchy and sets one DEVCTL2 bit of the function.
+        unsafe {
+            let pf = crate::ffi::vfio_rs_pci_physfn(self.as_raw());
+            bindings::pci_enable_atomic_ops_to_root(pf, cap_mask) == 0
+        }
+    }
+
     /// `pci_intx()`: sets (`enable == false`) or clears `DisINTx`.
     pub(crate) fn set_intx(&self, enable: bool) {
         // SAFETY: By the type invariant `ptr` is a live, bound `struct pci_dev`.

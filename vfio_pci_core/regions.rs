@@ -88,7 +88,7 @@ impl<T: Driver> Device<T> {
                     0
                 },
             }),
-            // No VGA region: the device is not VGA or VGA access is disabled.
+            VFIO_PCI_VGA_REGION_INDEX => self.vga_region_info(),
             _ => Err(EINVAL),
         }
     }
@@ -141,6 +141,7 @@ impl<T: Driver> Device<T> {
             VFIO_PCI_CONFIG_REGION_INDEX => self.config_rw(io, write),
             0..=5 => self.bar_rw(pos, io, write),
             VFIO_PCI_ROM_REGION_INDEX if !write => self.rom_read(pos, io),
+            VFIO_PCI_VGA_REGION_INDEX => self.vga_rw(pos, io, write),
             _ => Err(EINVAL),
         }
     }
@@ -207,7 +208,7 @@ impl<T: Driver> Device<T> {
     /// userspace outside `memory_lock` and doing each device access inside
     /// it; returns the bytes done.  An error in any step fails the whole
     /// access, as upstream's `vfio_pci_core_do_io_rw()` does.
-    fn do_io_rw(
+    pub(crate) fn do_io_rw(
         &self,
         io: UserIo,
         start: u64,

@@ -115,6 +115,13 @@ impl IoctlArg {
             .write_slice(bytes)
     }
 
+    /// Writes `buf` to userspace.
+    pub(crate) fn write_bytes(self, buf: &[u8]) -> Result {
+        UserSlice::new(UserPtr::from_addr(self.0), buf.len())
+            .writer()
+            .write_slice(buf)
+    }
+
     /// Writes the first `len` bytes of `val` back to userspace.
     pub(crate) fn write_prefix<T: Plain>(self, val: &T, len: usize) -> Result {
         let len = len.min(size_of::<T>());
@@ -154,4 +161,25 @@ const _: () = {
     assert!(logic::irqs::VFIO_IRQ_SET_DATA_EVENTFD == ffi::VFIO_IRQ_SET_DATA_EVENTFD);
     assert!(logic::irqs::VFIO_IRQ_SET_ACTION_TRIGGER == ffi::VFIO_IRQ_SET_ACTION_TRIGGER);
     assert!(logic::irqs::VFIO_IRQ_INFO_NORESIZE == ffi::VFIO_IRQ_INFO_NORESIZE);
+    assert!(l::VFIO_PCI_VGA_REGION_INDEX == ffi::VFIO_PCI_VGA_REGION_INDEX);
+    assert!(logic::vga::VGA_RSRC_LEGACY_IO == ffi::VGA_RSRC_LEGACY_IO);
+    assert!(logic::vga::VGA_RSRC_LEGACY_MEM == ffi::VGA_RSRC_LEGACY_MEM);
+    assert!(logic::vga::VGA_RSRC_NORMAL_IO == ffi::VGA_RSRC_NORMAL_IO);
+    assert!(logic::vga::VGA_RSRC_NORMAL_MEM == ffi::VGA_RSRC_NORMAL_MEM);
+    assert!(logic::vga::PCI_CLASS_DISPLAY_VGA == kernel::bindings::PCI_CLASS_DISPLAY_VGA);
+    {
+        use kernel::bindings as b;
+        use logic::info as i;
+        assert!(i::PCI_EXP_DEVCAP2_ATOMIC_COMP32 == b::PCI_EXP_DEVCAP2_ATOMIC_COMP32);
+        assert!(i::PCI_EXP_DEVCAP2_ATOMIC_COMP64 == b::PCI_EXP_DEVCAP2_ATOMIC_COMP64);
+        assert!(i::PCI_EXP_DEVCAP2_ATOMIC_COMP128 == b::PCI_EXP_DEVCAP2_ATOMIC_COMP128);
+        assert!(
+            i::VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP as u32
+                == ffi::VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP
+        );
+        assert!(i::VFIO_PCI_ATOMIC_COMP32 == ffi::VFIO_PCI_ATOMIC_COMP32);
+        assert!(i::VFIO_PCI_ATOMIC_COMP64 == ffi::VFIO_PCI_ATOMIC_COMP64);
+        assert!(i::VFIO_PCI_ATOMIC_COMP128 == ffi::VFIO_PCI_ATOMIC_COMP128);
+        assert!(i::ATOMIC_COMP_CAP_SIZE == size_of::<ffi::vfio_device_info_cap_pci_atomic_comp>());
+    }
 };

@@ -420,6 +420,15 @@ impl<T: Driver> Ops<T> {
         let dev = unsafe { Self::device(vdev) };
         dev.core_request(count)
     }
+
+    /// The VGA arbiter's `set_decode` callback of our VGA devices.
+    extern "C" fn vga_set_decode(pdev: *mut bindings::pci_dev, single_vga: bool) -> c_uint {
+        // SAFETY: `probe` registers this callback for `pdev` only after setting its
+        // drvdata, and `probe`'s error path or `remove` unregisters it before clearing
+        // drvdata and dropping the device; the arbiter calls it under the lock that
+        // unregistration takes, so it never runs outside that window.
+        unsafe { with_device::<T, _>(pdev, |dev| dev.vga_set_decode(single_vga)) }
+    }
 }
 
 /// The C migration ops table of driver `T`, with trampolines into the
@@ -545,13 +554,22 @@ pub(crate) fn probe<T: Driver>(pdev: PciDev) -> Result {
 
     // SAFETY: `raw_pdev` is bound to this driver during probe; drvdata is ours.
     unsafe { bindings::dev_set_drvdata(&raw mut (*raw_pdev).dev, vdev.cast()) };
-    // SAFETY: `core` is set and owned by `vdev`, which we hold.
-    let dev = unsafe { Ops::<T>::device(vdev) };
+    // Upstream's `vfio_pci_vga_init()`: the arbiter client finds `dev` through drvdata.
+    if let Err(e) = dev.vga_init(Ops::<T>::vga_set_decode) {
+        // SAFETY: The VGA client is not registered (its registration is the last step
+        // that can fail) and the VFIO device is not: nothing else uses either.
+        unsafe {
+            bindings::dev_set_drvdata(&raw mut (*raw_pdev).dev, core::ptr::null_mut());
+            ffi::vfio_rs_put_device(vdev);
+        }
+        return Err(e);
+    }
     // Runtime PM callbacks may run from now on: they find us through drvdata.
     dev.power_probe();
     // SAFETY: `vdev` is fully initialised; its ops may run from now on and find `core`.
     if let Err(e) = to_result(unsafe { ffi::vfio_register_group_dev(vdev) }) {
         dev.power_remove();
+        dev.vga_uninit();
         // SAFETY: As above; registration failed, so no callback can still run.
         unsafe {
             bindings::dev_set_drvdata(&raw mut (*raw_pdev).dev, core::ptr::null_mut());
@@ -595,6 +613,8 @@ pub(crate) unsafe fn remove<T: Driver>(pdev: *mut bindings::pci_dev) {
     }
     // SAFETY: `vdev` is registered (caller's guarantee); this waits for its users.
     unsafe { ffi::vfio_unregister_group_dev(vdev) };
+    // Upstream's `vfio_pci_vga_uninit()`, while drvdata still leads to `dev`.
+    dev.vga_uninit();
     // Wakes the device and keeps it awake: no runtime PM callback after this.
     dev.power_remove();
     // SAFETY: No callback can start any more; drop drvdata and the probe's reference,

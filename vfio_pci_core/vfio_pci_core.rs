@@ -38,6 +38,8 @@ mod rwsem;
 mod sriov;
 mod uapi;
 pub mod vfio;
+mod vga;
+mod vgaarb;
 
 pub use device::Device;
 pub use driver::{

@@ -81,3 +81,54 @@ pub fn get_info(req: Request, facts: Facts) -> Result<Reply, Refusal> {
     }
     Ok(reply)
 }
+
+/// `PCI_EXP_DEVCAP2_ATOMIC_COMP32`: the device completes 32-bit AtomicOps.
+pub const PCI_EXP_DEVCAP2_ATOMIC_COMP32: u32 = 0x80;
+/// `PCI_EXP_DEVCAP2_ATOMIC_COMP64`.
+pub const PCI_EXP_DEVCAP2_ATOMIC_COMP64: u32 = 0x100;
+/// `PCI_EXP_DEVCAP2_ATOMIC_COMP128`.
+pub const PCI_EXP_DEVCAP2_ATOMIC_COMP128: u32 = 0x200;
+
+/// `VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP`: the capability's id.
+pub const VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP: u16 = 5;
+/// `VFIO_PCI_ATOMIC_COMP32`.
+pub const VFIO_PCI_ATOMIC_COMP32: u32 = 1 << 0;
+/// `VFIO_PCI_ATOMIC_COMP64`.
+pub const VFIO_PCI_ATOMIC_COMP64: u32 = 1 << 1;
+/// `VFIO_PCI_ATOMIC_COMP128`.
+pub const VFIO_PCI_ATOMIC_COMP128: u32 = 1 << 2;
+/// Size of `struct vfio_device_info_cap_pci_atomic_comp` (header, flags,
+/// reserved).
+pub const ATOMIC_COMP_CAP_SIZE: usize = 16;
+
+/// The flags of the AtomicOp completer capability (upstream's
+/// `vfio_pci_info_atomic_cap()`): for each width the device's `DevCap2`
+/// says it completes, in the order 32, 64, 128, `enable_to_root(bit)` asks
+/// `pci_enable_atomic_ops_to_root()` whether the path to the root port
+/// routes and completes it (and enables AtomicOp requests if so).
+pub fn atomic_comp_flags(devcap2: u32, mut enable_to_root: impl FnMut(u32) -> bool) -> u32 {
+    [
+        (PCI_EXP_DEVCAP2_ATOMIC_COMP32, VFIO_PCI_ATOMIC_COMP32),
+        (PCI_EXP_DEVCAP2_ATOMIC_COMP64, VFIO_PCI_ATOMIC_COMP64),
+        (PCI_EXP_DEVCAP2_ATOMIC_COMP128, VFIO_PCI_ATOMIC_COMP128),
+    ]
+    .into_iter()
+    .filter(|&(cap, _)| devcap2 & cap != 0 && enable_to_root(cap))
+    .fold(0, |flags, (_, flag)| flags | flag)
+}
+
+/// The capability chain of `VFIO_DEVICE_GET_INFO` as copied after the
+/// structure: the AtomicOp completer capability alone (version 1, last in
+/// the chain, so `next` is 0), or nothing when `flags` is 0 (upstream's
+/// `-ENODEV`: no capability).
+pub fn atomic_comp_cap(flags: u32) -> Option<[u8; ATOMIC_COMP_CAP_SIZE]> {
+    if flags == 0 {
+        return None;
+    }
+    let mut cap = [0u8; ATOMIC_COMP_CAP_SIZE];
+    cap[0..2].copy_from_slice(&VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP.to_ne_bytes());
+    cap[2..4].copy_from_slice(&1u16.to_ne_bytes());
+    // Bytes 4..8: `next`, 0 for the last capability.
+    cap[8..12].copy_from_slice(&flags.to_ne_bytes());
+    Some(cap)
+}

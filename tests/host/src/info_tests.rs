@@ -114,3 +114,52 @@ fn caps_size_cannot_overflow_argsz() {
     assert_eq!(r.argsz, u32::MAX);
     assert!(!r.copy_caps);
 }
+
+#[test]
+fn atomic_comp_flags_ask_the_root_for_each_width_the_device_completes() {
+    let mut asked = Vec::new();
+    let all = PCI_EXP_DEVCAP2_ATOMIC_COMP32
+        | PCI_EXP_DEVCAP2_ATOMIC_COMP64
+        | PCI_EXP_DEVCAP2_ATOMIC_COMP128;
+    let flags = atomic_comp_flags(all | 0x40, |cap| {
+        asked.push(cap);
+        cap != PCI_EXP_DEVCAP2_ATOMIC_COMP64
+    });
+    assert_eq!(flags, VFIO_PCI_ATOMIC_COMP32 | VFIO_PCI_ATOMIC_COMP128);
+    assert_eq!(asked, vec![0x80, 0x100, 0x200], "in upstream's order");
+
+    let mut asked = Vec::new();
+    let flags = atomic_comp_flags(PCI_EXP_DEVCAP2_ATOMIC_COMP64, |cap| {
+        asked.push(cap);
+        true
+    });
+    assert_eq!(flags, VFIO_PCI_ATOMIC_COMP64);
+    assert_eq!(asked, vec![0x100], "widths the device lacks are not asked");
+    assert_eq!(atomic_comp_flags(0, |_| panic!("not asked")), 0);
+}
+
+#[test]
+fn atomic_comp_cap_layout() {
+    assert_eq!(atomic_comp_cap(0), None, "no flags: no capability");
+    let cap = atomic_comp_cap(VFIO_PCI_ATOMIC_COMP32 | VFIO_PCI_ATOMIC_COMP64).unwrap();
+    let u16_at = |o: usize| u16::from_ne_bytes([cap[o], cap[o + 1]]);
+    let u32_at = |o: usize| u32::from_ne_bytes(cap[o..o + 4].try_into().unwrap());
+    assert_eq!(u16_at(0), 5, "VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP");
+    assert_eq!(u16_at(2), 1, "version");
+    assert_eq!(u32_at(4), 0, "next: last capability");
+    assert_eq!(u32_at(8), 3, "flags");
+    assert_eq!(u32_at(12), 0, "reserved");
+}
+
+#[test]
+fn atomic_cap_makes_get_info_report_caps() {
+    let facts = Facts {
+        caps_size: ATOMIC_COMP_CAP_SIZE as u32,
+        ..Facts::default()
+    };
+    let r = ask(VFIO_DEVICE_INFO_SIZE, facts).unwrap();
+    assert_eq!(r.flags & VFIO_DEVICE_FLAGS_CAPS, VFIO_DEVICE_FLAGS_CAPS);
+    assert_eq!((r.argsz, r.cap_offset, r.copy_caps), (40, 0, false));
+    let r = ask(40, facts).unwrap();
+    assert_eq!((r.argsz, r.cap_offset, r.copy_caps), (40, 24, true));
+}

@@ -58,3 +58,5 @@ mod rdwr_tests;
 mod region_tests;
 #[cfg(test)]
 mod token_tests;
+#[cfg(test)]
+mod vga_tests;

@@ -160,26 +160,56 @@ test_params_nointxmask() {
 	[ "$t_failed" = 0 ]
 }
 
+# vga_script PHASE: runs vfio_region's VGA script on the VGA device and
+# prints its output, which it keeps in /tmp/vga.PHASE.<driver set>.
+vga_script() {
+	/vfio/progs/vfio_region "$VGA" 8 vga > "/tmp/vga.$1.$DRIVER_SET" 2>&1
+	cat "/tmp/vga.$1.$DRIVER_SET"
+}
+
+# vga_same_as_c PHASE: ours answered the VGA script as the C driver did in
+# the same boot.
+vga_same_as_c() {
+	[ "$DRIVER_SET" != c ] && [ -f "/tmp/vga.$1.c" ] || return 0
+	t_check "$1: VGA accesses as the C vfio_pci's" "$(tr '\n' , < "/tmp/vga.$1.$DRIVER_SET")" \
+		"$(tr '\n' , < "/tmp/vga.$1.c")"
+}
+
 # The VGA region (VFIO_PCI_VGA_REGION_INDEX, 8) of the std VGA device: 0xc0000
-# bytes, read/write, unless disable_vga=1 (then GET_REGION_INFO says EINVAL).
+# bytes, read/write, unless disable_vga=1 (then GET_REGION_INFO and every
+# access say EINVAL); either way the device is a VGA arbiter client.
 test_params_disable_vga() {
-	local dev=/sys/bus/pci/devices/$VGA saw
+	local dev=/sys/bus/pci/devices/$VGA saw log_lines
 	t_failed=0
 	if [ -z "$VGA" ]; then
 		t_fail "no VGA device (1234:1111) in the VM"
 		return 1
 	fi
+	log_lines=$(dmesg | wc -l)
 	sysfs_write "$VFIO_DRIVER" "$dev/driver_override" || t_fail "override:$why"
 	[ -z "$VGA_HOST_DRIVER" ] || sysfs_write "$VGA" "$dev/driver/unbind" || t_fail "unbind:$why"
 	sysfs_write "$VGA" /sys/bus/pci/drivers_probe || t_fail "probe:$why"
 	t_check "VGA bound" "$(current_driver "$VGA")" "$VFIO_DRIVER"
-	saw=$(/vfio/progs/vfio_region "$VGA" 8 2>&1)
-	t_check "default: VGA region" "$saw" "region 8: size=0xc0000 flags=0x3"
+	t_grep "bind: the VGA arbiter is told the decodes" "vgaarb: VGA decodes changed" \
+		"$(dmesg | tail -n +$((log_lines + 1)))"
+	saw=$(vga_script default)
+	t_check "default: VGA region" "$(echo "$saw" | head -1)" "region 8: size=0xc0000 flags=0x3"
+	t_grep "default: outside the windows" "rd 0x3bc/1: errno=EINVAL" "$saw"
+	t_grep "default: past the region" "rd 0xc0000/1: errno=EINVAL" "$saw"
+	t_grep "default: CRTC index and data, 16 bits" "rd 0x3d4/2: ret=2 0x120e" "$saw"
+	t_grep "default: cut at port 0x3bc" "rd 0x3b8/8: ret=4 " "$saw"
+	t_grep "default: text memory, 32 bits" "rd 0xbc000/4: ret=4 0x5aa5c33c" "$saw"
+	t_grep "default: text memory, 64 bits as 2x32" "rd 0xbc008/8: ret=8 0x0123456789abcdef" "$saw"
+	t_grep "default: unaligned 8+16 bits" "rd 0xbc001/3: ret=3 0x5aa5c3" "$saw"
+	t_grep "default: cut at the region's end" "rd 0xbfff8/16: ret=8 0x0000000000000000" "$saw"
+	vga_same_as_c default
 	if reload_vfio_pci "disable_vga=1 $PLAN_PARAMS"; then
 		t_check "disable_vga=1: parameter" "$(param disable_vga)" Y
 		t_check "disable_vga=1: VGA bound" "$(current_driver "$VGA")" "$VFIO_DRIVER"
-		saw=$(/vfio/progs/vfio_region "$VGA" 8 2>&1)
-		t_check "disable_vga=1: no VGA region" "$saw" "region 8: errno=EINVAL"
+		saw=$(vga_script disable_vga)
+		t_check "disable_vga=1: no VGA region" "$(echo "$saw" | head -1)" "region 8: errno=EINVAL"
+		t_check "disable_vga=1: every access refused" "$(echo "$saw" | grep -vc 'errno=EINVAL$')" 0
+		vga_same_as_c disable_vga
 	else
 		t_fail "load with disable_vga=1: $why"
 	fi

@@ -13,6 +13,13 @@
  * argsz with EINVAL.  On the cdev path, GET_INFO before the iommufd bind must
  * fail with EINVAL (as upstream's vfio_iommufd_setup_test expects).
  *
+ * The capability chain (VFIO_DEVICE_FLAGS_CAPS; on x86 only the PCIe
+ * AtomicOp completer capability, VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP, which
+ * the device reports only when the path to its root port completes
+ * AtomicOps) must be well formed, the same on both paths, and, run with
+ * VFIO_RS_DRIVER=rs after VFIO_RS_DRIVER=c in the same boot, the same as the
+ * C driver's (kept in /tmp/vfio_info_caps.<bdf>.<driver>).
+ *
  * Usage: vfio_info DDDD:BB:DD.F
  *
  * Prints one TAP line per check ("ok N - ..." or "not ok N - ... (saw ...)"),
@@ -73,7 +80,82 @@ struct device_info {
 	__u32 flags;
 	__u32 num_regions;
 	__u32 num_irqs;
+	char caps[256];		/* the capability chain, described */
 };
+
+/*
+ * Reads the capability chain of VFIO_DEVICE_GET_INFO (asking again with the
+ * argsz the first answer demands) and describes it in @desc: "none", or one
+ * "id=N vV" per capability (with "flags=0x.. reserved=0x.." for the AtomicOp
+ * one).  Checks that the chain is well formed.
+ */
+static void check_caps(int device_fd, const char *path, __u32 flags,
+		       char *desc, size_t size)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	struct vfio_info_cap_header *hdr;
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	__u32 off, argsz, n = 0;
+	char what[128];
+	int ret;
+
+	snprintf(desc, size, "none");
+	ret = ioctl(device_fd, VFIO_DEVICE_GET_INFO, &info);
+	if (!(flags & VFIO_DEVICE_FLAGS_CAPS)) {
+		snprintf(what, sizeof(what),
+			 "%s: no capabilities: cap_offset 0, argsz kept", path);
+		check(ret == 0 && info.cap_offset == 0 &&
+		      info.argsz == sizeof(info), what,
+		      "ret=%d cap_offset=%u argsz=%u", ret, info.cap_offset,
+		      info.argsz);
+		return;
+	}
+	argsz = info.argsz;
+	snprintf(what, sizeof(what),
+		 "%s: capabilities: GET_INFO asks for a larger argsz", path);
+	if (!check(ret == 0 && argsz > sizeof(info) && argsz < 4096 &&
+		   info.cap_offset == 0, what,
+		   "ret=%d argsz=%u cap_offset=%u", ret, argsz, info.cap_offset))
+		return;
+	buf = calloc(1, argsz);
+	if (!buf)
+		return;
+	((struct vfio_device_info *)buf)->argsz = argsz;
+	ret = ioctl(device_fd, VFIO_DEVICE_GET_INFO, buf);
+	off = ((struct vfio_device_info *)buf)->cap_offset;
+	snprintf(what, sizeof(what),
+		 "%s: capabilities follow the structure", path);
+	if (!check(ret == 0 && off == sizeof(info), what,
+		   "ret=%d cap_offset=%u", ret, off))
+		goto out;
+	desc[0] = '\0';
+	while (off) {
+		if (off + sizeof(*hdr) > argsz || n++ > 16) {
+			snprintf(what, sizeof(what), "%s: capability chain in bounds", path);
+			check(false, what, "offset %u of %u", off, argsz);
+			goto out;
+		}
+		hdr = (struct vfio_info_cap_header *)(buf + off);
+		len += snprintf(desc + len, len < size ? size - len : 0,
+				"%sid=%u v%u", len ? " " : "", hdr->id,
+				hdr->version);
+		if (hdr->id == VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP &&
+		    off + sizeof(struct vfio_device_info_cap_pci_atomic_comp) <= argsz) {
+			struct vfio_device_info_cap_pci_atomic_comp *cap =
+				(void *)hdr;
+
+			len += snprintf(desc + len, len < size ? size - len : 0,
+					" flags=%#x reserved=%#x", cap->flags,
+					cap->reserved);
+		}
+		off = hdr->next;
+	}
+	snprintf(what, sizeof(what), "%s: capability chain is well formed", path);
+	check(true, what, "");
+out:
+	free(buf);
+}
 
 /*
  * Checks VFIO_DEVICE_GET_INFO on an opened, usable device fd, and that a
@@ -108,6 +190,8 @@ static bool check_get_info(int device_fd, const char *path,
 	out->flags = info.flags;
 	out->num_regions = info.num_regions;
 	out->num_irqs = info.num_irqs;
+	check_caps(device_fd, path, info.flags, out->caps, sizeof(out->caps));
+	printf("# %s: capabilities: %s\n", path, out->caps);
 
 	/* argsz exactly up to num_irqs is enough and gives the same answer. */
 	memset(&info, 0, sizeof(info));
@@ -282,15 +366,52 @@ static void check_cdev_path(const char *bdf, const struct device_info *group)
 
 	check(cdev.flags == group->flags &&
 	      cdev.num_regions == group->num_regions &&
-	      cdev.num_irqs == group->num_irqs,
+	      cdev.num_irqs == group->num_irqs &&
+	      !strcmp(cdev.caps, group->caps),
 	      "cdev and group paths report the same device info",
-	      "group flags=%#x regions=%u irqs=%u, cdev flags=%#x regions=%u irqs=%u",
-	      group->flags, group->num_regions, group->num_irqs,
-	      cdev.flags, cdev.num_regions, cdev.num_irqs);
+	      "group flags=%#x regions=%u irqs=%u caps=%s, cdev flags=%#x regions=%u irqs=%u caps=%s",
+	      group->flags, group->num_regions, group->num_irqs, group->caps,
+	      cdev.flags, cdev.num_regions, cdev.num_irqs, cdev.caps);
 out:
 	if (iommufd >= 0)
 		close(iommufd);
 	close(device);
+}
+
+/*
+ * Keeps the flags and capabilities in /tmp/vfio_info_caps.<bdf>.<driver>
+ * and, for a driver set other than c, checks them against the C driver's.
+ */
+static void compare_with_c(const char *bdf, const struct device_info *info)
+{
+	const char *driver = getenv("VFIO_RS_DRIVER");
+	char path[PATH_MAX], mine[320], ref[320] = "";
+	FILE *f;
+
+	if (!driver)
+		return;
+	snprintf(mine, sizeof(mine), "flags=%#x caps=%s", info->flags,
+		 info->caps);
+	snprintf(path, sizeof(path), "/tmp/vfio_info_caps.%s.%s", bdf, driver);
+	f = fopen(path, "w");
+	if (f) {
+		fprintf(f, "%s\n", mine);
+		fclose(f);
+	}
+	if (!strcmp(driver, "c"))
+		return;
+	snprintf(path, sizeof(path), "/tmp/vfio_info_caps.%s.c", bdf);
+	f = fopen(path, "r");
+	if (!f) {
+		printf("# no C reference (%s)\n", path);
+		return;
+	}
+	if (fgets(ref, sizeof(ref), f))
+		ref[strcspn(ref, "\n")] = '\0';
+	fclose(f);
+	check(!strcmp(mine, ref),
+	      "flags and capabilities are the C driver's",
+	      "ours '%s', C '%s'", mine, ref);
 }
 
 int main(int argc, char *argv[])
@@ -310,6 +431,8 @@ int main(int argc, char *argv[])
 	/* The group fds are all closed before the cdev is opened. */
 	have_group = check_group_path(argv[1], &group);
 	check_cdev_path(argv[1], have_group ? &group : NULL);
+	if (have_group)
+		compare_with_c(argv[1], &group);
 
 	printf("1..%u\n", checks);
 	printf("# %u checks, %u failed\n", checks, failures);
