@@ -167,7 +167,9 @@ impl AsyncCtx {
         let prepared = (|| -> Result<[u8; layout_bytes::<SaveIn>()]> {
             self.vhca.attached()?;
             let size = u32::try_from(buf.npages() * PAGE_SIZE).map_err(|_| EINVAL)?;
-            let mkey = buf.map()?;
+            // A buffer without pages has no mkey: upstream submits such a
+            // SAVE (the pre-copy cleanup sized 0) with memory key 0.
+            let mkey = if buf.npages() == 0 { 0 } else { buf.map()? };
             let mut inb = [0u8; layout_bytes::<SaveIn>()];
             let mut i = Ifc::<SaveIn>::new(&mut inb).ok_or(EINVAL)?;
             i.set(

@@ -313,6 +313,21 @@ int sim_cmd_save(struct sim_vf *vf, void *in, void *out, u32 *syndrome)
 		status = sim_bad_state(syndrome, SIM_SYND_NOT_TRACKING);
 		goto out;
 	}
+	/*
+	 * The untracked, non-incremental SAVE of a tracking session is upstream's
+	 * pre-copy cleanup (PRE_COPY -> RUNNING): it ends tracking, and its data
+	 * is never read, so it is sized from an incremental query, which is 0
+	 * when nothing changed (upstream then passes a buffer without pages and
+	 * memory key 0).  It ends the session without writing anything.
+	 */
+	if (!inc && !track && vf->tracking && size < sizeof(hdr)) {
+		vf->tracking = false;
+		vf->session = false;
+		vf->saves++;
+		MLX5_SET(save_vhca_state_out, out, actual_image_size, 0);
+		MLX5_SET(save_vhca_state_out, out, next_required_umem_size, 0);
+		goto out;
+	}
 	if (size < sizeof(hdr)) {
 		*syndrome = SIM_SYND_SMALL_BUFFER;
 		status = MLX5_CMD_STAT_BAD_PARAM_ERR;
