@@ -423,8 +423,9 @@ run_test() {
 	# compare ours with.
 	export VFIO_RS_DRIVER=$d
 	start=$(date +%s)
-	# $bdf: one device, or the arguments of a two-device test; no globs.
-	set -f
+	# $bdf: one device, or the two of a two-device test (PCI addresses have
+	# no glob characters).  No `set -f` here: shell tests (test_*) run in
+	# this shell and use globs.
 	case $name in
 	vfio_mig@file)
 		run_bounded "$limit" sh -c "$path save $VF_A /tmp/vfio_mig-$d.bin && $path load $VF_B /tmp/vfio_mig-$d.bin" ;;
@@ -433,7 +434,6 @@ run_test() {
 	vfio_mig@bench) run_bounded "$limit" "$path" bench "$VF_A" "$VF_B" ;;
 	*) run_bounded "$limit" "$path" $bdf ;;
 	esac
-	set +f
 	secs=$(($(date +%s) - start))
 	kmsg "end $d/$name"
 	echo "--- end $d/$name (rc $rc, ${secs}s) ---"
