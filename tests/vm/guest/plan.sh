@@ -96,13 +96,17 @@ params_debugfs                  igb 300
 # way round), and skips if there is none.  vfio_mig@big streams 1 GiB of
 # state from A to B; it takes minutes under TCG and runs only when the
 # pattern names it.  vfio_mig@bench is tests/vm/bench.sh's timed
-# migrations, run only when the pattern names bench.
+# migrations, run only when the pattern names bench.  The kselftests
+# @mlx5 run on VF A ("mlx5a") bound to the driver set's mlx5_vfio_pci.
 MLX5_TESTS="
 vfio_mig                        mlx5 900
 vfio_mig@file                   mlx5 300
 vfio_mig@interop                mlx5 300
 vfio_mig@big                    mlx5 1800
 vfio_mig@bench                  mlx5 1800
+vfio_pci_device_test@mlx5       mlx5a 120
+vfio_iommufd_setup_test@mlx5    mlx5a 120
+vfio_dma_mapping_test@mlx5      mlx5a 120
 "
 # The PCI driver name of the mlx5 variant driver, in both sets.
 MLX5_DRIVER=mlx5_vfio_pci
@@ -388,6 +392,7 @@ run_test() {
 	igb) bdf=$IGB bound=$IGB_BOUND ;;
 	edu) bdf=$EDU bound=$EDU_BOUND ;;
 	mlx5) bdf="$VF_A $VF_B" bound=$MLX5_BOUND ;;
+	mlx5a) bdf=$VF_A bound=$MLX5_BOUND ;;
 	edurp) bdf=$EDURP bound=$EDURP_BOUND ;;
 	esac
 	if [ -z "$bound" ]; then
