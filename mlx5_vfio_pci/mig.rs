@@ -146,11 +146,19 @@ impl Migration {
 
     /// Takes `state_mutex`.
     pub(crate) fn lock(&self) -> StateGuard<'_> {
-        StateGuard {
+        let mut st = StateGuard {
             mig: self,
             guard: self.state.lock(),
             reset_held: None,
+        };
+        // A reset that came in since the last release is applied before
+        // anyone looks at the state.
+        let deferred = core::mem::replace(&mut *self.reset.lock(), false);
+        if deferred {
+            st.mig_state = MigState::Running;
+            disable_fds(&mut st);
         }
+        st
     }
 
     /// First open of the device: migration starts in RUNNING.
@@ -176,21 +184,16 @@ impl Migration {
     }
 
     /// AER `reset_done`: the migration state goes back to RUNNING and the
-    /// files end, now or, if `state` is held (the VFIO core holds other
-    /// locks across a reset that the holder may wait for), when it is
-    /// released (`mlx5vf_pci_aer_reset_done()`).
+    /// files end (`mlx5vf_pci_aer_reset_done()`), when `state` is next
+    /// taken or released.  Upstream applies it at once when `state` is
+    /// free; every observer of the state takes `state` first, so the
+    /// uAPI sees no difference.
     pub(crate) fn reset_done(&self) {
-        let mut deferred = self.reset.lock();
-        *deferred = true;
-        let Some(guard) = self.state.try_lock() else {
-            return;
-        };
-        drop(deferred);
-        drop(StateGuard {
-            mig: self,
-            guard,
-            reset_held: None,
-        });
+        // Only flagged here: the PCI core calls this with the core's
+        // `memory_lock` held, and ending the files takes their locks, which
+        // are held across copies to userspace (mmap_lock); whoever takes
+        // `state` next applies it (see `lock()` and `StateGuard`'s drop).
+        *self.reset.lock() = true;
     }
 
     /// `migration_get_state`.
