@@ -40,8 +40,7 @@ use kernel::{
         Arc,
         Mutex,
         MutexGuard,
-        SpinLock,
-        SpinLockGuard, //
+        SpinLock, //
     },
 };
 
@@ -74,11 +73,7 @@ pub(crate) struct Migration {
 /// (`mlx5vf_state_mutex_unlock()`).
 pub(crate) struct StateGuard<'a> {
     mig: &'a Migration,
-    // Fields drop in this order, after `drop()`: the mutex is released with
-    // `reset_lock` still held, so that a `reset_done` either finds the
-    // mutex free or has set its flag before `drop()` looked at it.
     guard: MutexGuard<'a, MigInner>,
-    reset_held: Option<SpinLockGuard<'a, bool>>,
 }
 
 impl core::ops::Deref for StateGuard<'_> {
@@ -95,19 +90,21 @@ impl core::ops::DerefMut for StateGuard<'_> {
     }
 }
 
-impl Drop for StateGuard<'_> {
-    fn drop(&mut self) {
-        loop {
-            let mut deferred = self.mig.reset.lock();
-            if !*deferred {
-                self.reset_held = Some(deferred);
-                return;
-            }
-            *deferred = false;
-            drop(deferred);
+impl StateGuard<'_> {
+    /// Applies the resets `reset_done` flagged since: RUNNING, both files
+    /// ended.  A reset flagged after the last check is applied by the next
+    /// holder, so none is lost.
+    fn apply_deferred_reset(&mut self) {
+        while core::mem::replace(&mut *self.mig.reset.lock(), false) {
             self.guard.mig_state = MigState::Running;
             disable_fds(&mut self.guard);
         }
+    }
+}
+
+impl Drop for StateGuard<'_> {
+    fn drop(&mut self) {
+        self.apply_deferred_reset();
     }
 }
 
@@ -149,15 +146,9 @@ impl Migration {
         let mut st = StateGuard {
             mig: self,
             guard: self.state.lock(),
-            reset_held: None,
         };
-        // A reset that came in since the last release is applied before
-        // anyone looks at the state.
-        let deferred = core::mem::replace(&mut *self.reset.lock(), false);
-        if deferred {
-            st.mig_state = MigState::Running;
-            disable_fds(&mut st);
-        }
+        // Applied before anyone looks at the state.
+        st.apply_deferred_reset();
         st
     }
 
