@@ -28,6 +28,7 @@ use crate::{
 };
 use core::sync::atomic::{
     AtomicBool,
+    AtomicU8,
     Ordering, //
 };
 use kernel::{
@@ -75,8 +76,6 @@ pub(crate) struct OpenState {
     pub(crate) enabled: bool,
     /// A function reset worked at open time (`VFIO_DEVICE_FLAGS_RESET`).
     pub(crate) reset_works: bool,
-    /// BARs that userspace may mmap.
-    pub(crate) bar_mmap_supported: [bool; PCI_STD_NUM_BARS],
     /// INTx masking is broken: INTx hidden and kept disabled.
     pub(crate) nointx: bool,
     /// The config state saved at open, for the last close to restore.
@@ -171,6 +170,13 @@ pub struct Device<T: Driver> {
     /// Where the MSI-X table is, read at probe; BAR accesses check it
     /// without a lock.
     pub(crate) msix: Option<MsixTable>,
+    /// BARs that userspace may mmap, bit `n` for BAR `n` (upstream's
+    /// `bar_mmap_supported`): set by the first open before the device fd
+    /// can be used, read without a lock by `mmap` and `GET_REGION_INFO`.
+    /// `mmap` runs under the caller's `mmap_lock`, and the `open` mutex
+    /// must not nest inside it (open takes `memory`, and faults take
+    /// `memory` under `mmap_lock`).
+    pub(crate) bar_mmap_mask: AtomicU8,
     data: T::Data,
 }
 
@@ -198,6 +204,7 @@ impl<T: Driver> Device<T> {
             pm_intx_masked: AtomicBool::new(false),
             params: T::params(),
             msix,
+            bar_mmap_mask: AtomicU8::new(0),
             data,
         })
     }
@@ -205,6 +212,13 @@ impl<T: Driver> Device<T> {
     /// The PCI device.
     pub fn pdev(&self) -> &PciDev {
         &self.pdev
+    }
+
+    /// Whether userspace may mmap BAR `bar`.
+    pub(crate) fn bar_mmap_supported(&self, bar: u32) -> bool {
+        // CAST: `PCI_STD_NUM_BARS` is 6.
+        bar < PCI_STD_NUM_BARS as u32
+            && self.bar_mmap_mask.load(Ordering::Acquire) & (1 << bar) != 0
     }
 
     /// Whether the user of this open session opted in to the v2
@@ -285,6 +299,7 @@ impl<T: Driver> Device<T> {
             }
         };
         let mut mem = self.memory.write();
+        let mut mmap_mask = 0u8;
         for bar in 0..PCI_STD_NUM_BARS {
             // CAST: `bar < 6`.
             let idx = bar as u32;
@@ -298,11 +313,15 @@ impl<T: Driver> Device<T> {
             // A BAR whose resource someone else holds stays unmapped; reads
             // and writes of it fail, as upstream's lazy mapping would.
             mem.bars[bar] = BarMap::new(pdev, idx).ok();
-            st.bar_mmap_supported[bar] = mem.bars[bar].is_some()
+            if mem.bars[bar].is_some()
                 && flags & u64::from(bindings::IORESOURCE_MEM) != 0
                 // CAST: `usize` is 64-bit here.
-                && len >= bindings::PAGE_SIZE as u64;
+                && len >= bindings::PAGE_SIZE as u64
+            {
+                mmap_mask |= 1 << bar;
+            }
         }
+        self.bar_mmap_mask.store(mmap_mask, Ordering::Release);
         mem.cmd_memory = cmd_memory;
         st.saved_state = saved_state;
         st.enabled = true;

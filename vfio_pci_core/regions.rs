@@ -63,9 +63,7 @@ impl<T: Driver> Device<T> {
                     });
                 }
                 let mut flags = RW;
-                let st = self.open.lock();
-                // PANIC: `index <= 5` in this arm.
-                if st.bar_mmap_supported[index as usize] {
+                if self.bar_mmap_supported(index) {
                     flags |= ffi::VFIO_REGION_INFO_FLAG_MMAP;
                     if self.msix.is_some_and(|m| m.bar == index) {
                         // The MSI-X table may be mapped: the interrupt
@@ -265,8 +263,7 @@ impl<T: Driver> Device<T> {
         if pos.index >= VFIO_PCI_ROM_REGION_INDEX || !vma.is_shared() {
             return Err(EINVAL);
         }
-        // PANIC: `index < 6` here.
-        if !self.open.lock().bar_mmap_supported[pos.index as usize] {
+        if !self.bar_mmap_supported(pos.index) {
             return Err(EINVAL);
         }
         // CAST: `usize` is 64-bit here.
