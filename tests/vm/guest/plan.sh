@@ -97,7 +97,10 @@ params_debugfs                  igb 300
 # state from A to B; it takes minutes under TCG and runs only when the
 # pattern names it.  vfio_mig@bench is tests/vm/bench.sh's timed
 # migrations, run only when the pattern names bench.  The kselftests
-# @mlx5 run on VF A ("mlx5a") bound to the driver set's mlx5_vfio_pci.
+# @mlx5 run on VF A ("mlx5a") bound to the driver set's mlx5_vfio_pci;
+# vfio_pci_driver_test@mlx5 opens and closes the VF and then skips (exit
+# 4): the selftests' driver library drives only the 82576 PF (8086:10c9),
+# not its VF (8086:10ca).
 MLX5_TESTS="
 vfio_mig                        mlx5 900
 vfio_mig@file                   mlx5 300
@@ -107,6 +110,7 @@ vfio_mig@bench                  mlx5 1800
 vfio_pci_device_test@mlx5       mlx5a 120
 vfio_iommufd_setup_test@mlx5    mlx5a 120
 vfio_dma_mapping_test@mlx5      mlx5a 120
+vfio_pci_driver_test@mlx5       mlx5a 120
 "
 # The PCI driver name of the mlx5 variant driver, in both sets.
 MLX5_DRIVER=mlx5_vfio_pci
