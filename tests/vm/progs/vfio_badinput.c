@@ -25,7 +25,9 @@
 
 #include <linux/vfio.h>
 
-static unsigned int checks, failures;
+#include "tap.h"
+#include "vfio_test.h"
+
 static int device;
 
 static void expect(int ret, int want_errno, const char *what)
@@ -40,12 +42,6 @@ static void expect(int ret, int want_errno, const char *what)
 	failures++;
 	printf("not ok %u - %s: want %s (saw ret=%d errno=%s)\n", checks, what,
 	       strerror(want_errno), ret, ret == -1 ? strerror(e) : "-");
-}
-
-static void die(const char *what)
-{
-	printf("not ok %u - %s: %s\nBail out!\n", ++checks, what, strerror(errno));
-	exit(1);
 }
 
 /* Whether the device is an SR-IOV PF (it has VF tokens then). */
@@ -70,27 +66,11 @@ static void expect_ok(int ret, const char *what)
 
 static int open_device(const char *bdf)
 {
-	struct vfio_group_status status = { .argsz = sizeof(status) };
-	char path[PATH_MAX], link[PATH_MAX];
+	char path[PATH_MAX];
 	int container, group, fd;
 	bool pf;
-	ssize_t n;
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		die("iommu_group link");
-	link[n] = 0;
-	snprintf(path, sizeof(path), "/dev/vfio/%s", strrchr(link, '/') + 1);
-	container = open("/dev/vfio/vfio", O_RDWR);
-	group = open(path, O_RDWR);
-	if (container < 0 || group < 0)
-		die("open container/group");
-	if (ioctl(group, VFIO_GROUP_GET_STATUS, &status) ||
-	    !(status.flags & VFIO_GROUP_FLAGS_VIABLE) ||
-	    ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) ||
-	    ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
-		die("group/container setup");
+	vfio_test_setup_group(bdf, &container, &group);
 	errno = 0;
 	fd = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, "0000:ff:1f.7");
 	expect(fd, ENODEV, "GET_DEVICE_FD of a device not in the group");
@@ -267,6 +247,5 @@ int main(int argc, char **argv)
 	errno = 0;
 	expect(ioctl(device, _IO(VFIO_TYPE, VFIO_BASE + 99), 0), ENOTTY, "unknown ioctl");
 
-	printf("1..%u\n", checks);
-	return failures ? 1 : 0;
+	return tap_done();
 }

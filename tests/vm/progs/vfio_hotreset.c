@@ -37,6 +37,9 @@
 #include <linux/iommufd.h>
 #include <linux/vfio.h>
 
+#include "tap.h"
+#include "vfio_test.h"
+
 #define EDU_ID		0x010000edu
 #define MAX_DEVS	8
 #define INFO_MINSZ	offsetofend(struct vfio_pci_hot_reset_info, count)
@@ -44,27 +47,6 @@
 #ifndef offsetofend
 #define offsetofend(t, m) (offsetof(t, m) + sizeof(((t *)0)->m))
 #endif
-
-static unsigned int checks;
-static unsigned int failures;
-
-static bool check(bool ok, const char *what, const char *saw_fmt, ...)
-{
-	va_list ap;
-
-	checks++;
-	if (ok) {
-		printf("ok %u - %s\n", checks, what);
-		return true;
-	}
-	failures++;
-	printf("not ok %u - %s (saw ", checks, what);
-	va_start(ap, saw_fmt);
-	vprintf(saw_fmt, ap);
-	va_end(ap);
-	printf(")\n");
-	return false;
-}
 
 #define SAW "ret=%d errno=%s", ret, ret ? strerror(errno) : "-"
 
@@ -144,29 +126,6 @@ static bool find_root_edu(char *out, size_t size)
 			snprintf(out, size, "%s", e->d_name);
 			found = true;
 		}
-	}
-	closedir(dir);
-	return found;
-}
-
-static bool find_cdev(const char *bdf, char *path, size_t size)
-{
-	char dir_path[PATH_MAX];
-	struct dirent *entry;
-	bool found = false;
-	DIR *dir;
-
-	snprintf(dir_path, sizeof(dir_path), "/sys/bus/pci/devices/%s/vfio-dev",
-		 bdf);
-	dir = opendir(dir_path);
-	if (!dir)
-		return false;
-	while ((entry = readdir(dir))) {
-		if (strncmp(entry->d_name, "vfio", 4))
-			continue;
-		snprintf(path, size, "/dev/vfio/devices/%s", entry->d_name);
-		found = true;
-		break;
 	}
 	closedir(dir);
 	return found;
@@ -282,7 +241,7 @@ static bool open_cdev_dev(const char *bdf, struct cdev_dev *c)
 	int ret;
 
 	c->iommufd = c->device = -1;
-	if (!check(find_cdev(bdf, path, sizeof(path)), "cdev: vfio-dev exists",
+	if (!check(vfio_test_find_cdev(bdf, path, sizeof(path)), "cdev: vfio-dev exists",
 		   "%s", bdf))
 		return false;
 	c->device = ret = open(path, O_RDWR);
@@ -306,21 +265,6 @@ static void close_cdev_dev(struct cdev_dev *c)
 	if (c->iommufd >= 0)
 		close(c->iommufd);
 	c->device = c->iommufd = -1;
-}
-
-/* Maps BAR0 of @device; NULL on failure. */
-static volatile __u32 *map_bar0(int device, size_t *size)
-{
-	struct vfio_region_info reg = { .argsz = sizeof(reg), .index = 0 };
-	void *p;
-
-	if (ioctl(device, VFIO_DEVICE_GET_REGION_INFO, &reg) ||
-	    !(reg.flags & VFIO_REGION_INFO_FLAG_MMAP))
-		return NULL;
-	*size = reg.size;
-	p = mmap(NULL, reg.size, PROT_READ | PROT_WRITE, MAP_SHARED, device,
-		 reg.offset);
-	return p == MAP_FAILED ? NULL : p;
 }
 
 static void test_group(const char *fn0, const char *fn1, const char *root)
@@ -404,7 +348,7 @@ static void test_group(const char *fn0, const char *fn1, const char *root)
 		snprintf(path, sizeof(path), "/dev/vfio/%d", g1);
 		fds[nfds++] = open(path, O_RDWR);
 	}
-	bar = map_bar0(g.device, &size);
+	bar = vfio_test_map_bar0(g.device, &size);
 	check(bar && bar[0] == EDU_ID, "group: BAR0 mmap reads the edu id",
 	      "bar=%p id=%#x", (void *)bar, bar ? bar[0] : 0);
 	ret = hot_reset(g.device, RESET_MINSZ + 4 * nfds, 0, nfds, fds);
@@ -540,7 +484,5 @@ int main(int argc, char *argv[])
 	}
 	test_root_bus(root);
 
-	printf("1..%u\n", checks);
-	printf("# %u checks, %u failed\n", checks, failures);
-	return failures ? 1 : 0;
+	return tap_done();
 }

@@ -42,35 +42,12 @@
 #include <linux/iommufd.h>
 #include <linux/vfio.h>
 
+#include "tap.h"
+#include "vfio_test.h"
+
 /* The smallest argsz VFIO_DEVICE_GET_INFO accepts: up to num_irqs. */
 #define GET_INFO_MINSZ \
 	(offsetof(struct vfio_device_info, num_irqs) + sizeof(__u32))
-
-static unsigned int checks;
-static unsigned int failures;
-
-/*
- * Records one check.  @saw_fmt describes what was observed and is printed
- * only when the check fails.
- */
-static bool check(bool ok, const char *what, const char *saw_fmt, ...)
-{
-	va_list ap;
-
-	checks++;
-	if (ok) {
-		printf("ok %u - %s\n", checks, what);
-		return true;
-	}
-
-	failures++;
-	printf("not ok %u - %s (saw ", checks, what);
-	va_start(ap, saw_fmt);
-	vprintf(saw_fmt, ap);
-	va_end(ap);
-	printf(")\n");
-	return false;
-}
 
 /* "ret=%d errno=%s" for an ioctl or open that was expected to succeed. */
 #define SAW_ERRNO "ret=%d errno=%s", ret, strerror(errno)
@@ -152,7 +129,7 @@ static void check_caps(int device_fd, const char *path, __u32 flags,
 		off = hdr->next;
 	}
 	snprintf(what, sizeof(what), "%s: capability chain is well formed", path);
-	check(true, what, "");
+	check(true, what, "%s", "");
 out:
 	free(buf);
 }
@@ -286,31 +263,6 @@ out:
 	return got_info;
 }
 
-/* Finds the vfioX name under /sys/bus/pci/devices/BDF/vfio-dev/. */
-static bool find_cdev(const char *bdf, char *path, size_t size)
-{
-	char dir_path[PATH_MAX];
-	struct dirent *entry;
-	bool found = false;
-	DIR *dir;
-
-	snprintf(dir_path, sizeof(dir_path), "/sys/bus/pci/devices/%s/vfio-dev",
-		 bdf);
-	dir = opendir(dir_path);
-	if (!dir)
-		return false;
-
-	while ((entry = readdir(dir))) {
-		if (strncmp(entry->d_name, "vfio", 4))
-			continue;
-		snprintf(path, size, "/dev/vfio/devices/%s", entry->d_name);
-		found = true;
-		break;
-	}
-	closedir(dir);
-	return found;
-}
-
 /* cdev path: GET_INFO refused before bind, then bind, attach, GET_INFO. */
 static void check_cdev_path(const char *bdf, const struct device_info *group)
 {
@@ -323,7 +275,7 @@ static void check_cdev_path(const char *bdf, const struct device_info *group)
 	int device = -1, iommufd = -1;
 	int ret;
 
-	if (!check(find_cdev(bdf, cdev_path, sizeof(cdev_path)),
+	if (!check(vfio_test_find_cdev(bdf, cdev_path, sizeof(cdev_path)),
 		   "cdev: /sys/bus/pci/devices/<bdf>/vfio-dev/vfioX exists",
 		   "no vfio-dev entry"))
 		return;
@@ -434,7 +386,5 @@ int main(int argc, char *argv[])
 	if (have_group)
 		compare_with_c(argv[1], &group);
 
-	printf("1..%u\n", checks);
-	printf("# %u checks, %u failed\n", checks, failures);
-	return failures ? 1 : 0;
+	return tap_done();
 }

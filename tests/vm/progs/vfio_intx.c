@@ -33,37 +33,15 @@
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
+#include "tap.h"
+#include "vfio_test.h"
+
 #define EDU_IRQ_STATUS	0x24
 #define EDU_IRQ_RAISE	0x60
 #define EDU_IRQ_ACK	0x64
 
-static unsigned int checks, failures;
 static int device;
 static __u64 bar0, config;
-
-static bool check(bool ok, const char *what, const char *saw_fmt, ...)
-{
-	va_list ap;
-
-	checks++;
-	if (ok) {
-		printf("ok %u - %s\n", checks, what);
-		return true;
-	}
-	failures++;
-	printf("not ok %u - %s (saw ", checks, what);
-	va_start(ap, saw_fmt);
-	vprintf(saw_fmt, ap);
-	va_end(ap);
-	printf(")\n");
-	return false;
-}
-
-static void die(const char *what)
-{
-	printf("not ok %u - %s: %s\nBail out!\n", ++checks, what, strerror(errno));
-	exit(1);
-}
 
 static void bar_write32(__u32 off, __u32 val)
 {
@@ -127,31 +105,9 @@ static int set_irqs(__u32 index, __u32 flags, __u32 start, __u32 count, int data
 
 static int open_device(const char *bdf)
 {
-	struct vfio_group_status status = { .argsz = sizeof(status) };
-	char path[PATH_MAX], link[PATH_MAX];
-	int container, group, fd;
-	ssize_t n;
+	int container, group;
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		die("iommu_group link");
-	link[n] = 0;
-	snprintf(path, sizeof(path), "/dev/vfio/%s", strrchr(link, '/') + 1);
-	container = open("/dev/vfio/vfio", O_RDWR);
-	group = open(path, O_RDWR);
-	if (container < 0 || group < 0)
-		die("open container/group");
-	if (ioctl(group, VFIO_GROUP_GET_STATUS, &status) ||
-	    !(status.flags & VFIO_GROUP_FLAGS_VIABLE))
-		die("group not viable");
-	if (ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) ||
-	    ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
-		die("container setup");
-	fd = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, bdf);
-	if (fd < 0)
-		die("VFIO_GROUP_GET_DEVICE_FD");
-	return fd;
+	return vfio_test_open_group(bdf, &container, &group);
 }
 
 static __u64 region_offset(__u32 index)
@@ -352,6 +308,5 @@ int main(int argc, char **argv)
 	check(v == 0, "no delivery after disable", "counter %llu", (unsigned long long)v);
 	bar_write32(EDU_IRQ_ACK, bar_read32(EDU_IRQ_STATUS));
 
-	printf("1..%u\n", checks);
-	return failures ? 1 : 0;
+	return tap_done();
 }

@@ -41,26 +41,8 @@
 #include <linux/iommufd.h>
 #include <linux/vfio.h>
 
-static unsigned int checks;
-static unsigned int failures;
-
-static bool check(bool ok, const char *what, const char *saw_fmt, ...)
-{
-	va_list ap;
-
-	checks++;
-	if (ok) {
-		printf("ok %u - %s\n", checks, what);
-		return true;
-	}
-	failures++;
-	printf("not ok %u - %s (saw ", checks, what);
-	va_start(ap, saw_fmt);
-	vprintf(saw_fmt, ap);
-	va_end(ap);
-	printf(")\n");
-	return false;
-}
+#include "tap.h"
+#include "vfio_test.h"
 
 #define SAW "ret=%d errno=%s", ret, ret ? strerror(errno) : "-"
 #define CHECK_ERR(ret, err, what) \
@@ -221,20 +203,6 @@ static int open_device(int *iommufd)
 	return device;
 }
 
-static volatile uint32_t *map_bar0(int device, size_t *size)
-{
-	struct vfio_region_info reg = { .argsz = sizeof(reg), .index = 0 };
-	void *p;
-
-	if (ioctl(device, VFIO_DEVICE_GET_REGION_INFO, &reg) ||
-	    !(reg.flags & VFIO_REGION_INFO_FLAG_MMAP))
-		return NULL;
-	*size = reg.size;
-	p = mmap(NULL, reg.size, PROT_READ | PROT_WRITE, MAP_SHARED, device,
-		 reg.offset);
-	return p == MAP_FAILED ? NULL : p;
-}
-
 /* Reads vendor and device ID through the config region of the fd. */
 static int config_ids(int device, uint32_t *ids)
 {
@@ -323,7 +291,7 @@ int main(int argc, char *argv[])
 	ret = feature(device, EXIT | SET, HDR, NULL, 0);
 	check(ret == 0, "EXIT when not in low power is 0", SAW);
 
-	bar = map_bar0(device, &size);
+	bar = vfio_test_map_bar0(device, &size);
 	check(bar && bar_readable(bar), "BAR0 mmap readable while active",
 	      "bar=%p", (void *)bar);
 
@@ -429,7 +397,5 @@ int main(int argc, char *argv[])
 	      "rebind with disable_idle_d3=N: suspended again",
 	      "runtime_status=%s", status);
 out:
-	printf("1..%u\n", checks);
-	printf("# %u checks, %u failed\n", checks, failures);
-	return failures ? 1 : 0;
+	return tap_done();
 }

@@ -1,18 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Shared by the VM test programs: opening a device through its IOMMU group
- * and the legacy type1 container.
+ * and the legacy type1 container, finding its VFIO cdev, mapping BAR0.
  */
 #ifndef VFIO_TEST_H
 #define VFIO_TEST_H
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <linux/vfio.h>
@@ -25,17 +28,15 @@ static inline void vfio_test_die(const char *what)
 }
 
 /*
- * Opens the device `bdf` through its group: sets up a type1v2 container
- * and returns the device fd; the container and group fds go to `*container`
- * and `*group` (close them after the device to release the group).  Exits
- * on any failure.
+ * Opens the IOMMU group of device `bdf` and attaches it to a new type1v2
+ * container; the container and group fds go to `*container` and `*group`.
+ * Exits on any failure.
  */
-static inline int vfio_test_open_group(const char *bdf, int *container, int *group)
+static inline void vfio_test_setup_group(const char *bdf, int *container, int *group)
 {
 	struct vfio_group_status status = { .argsz = sizeof(status) };
 	char path[PATH_MAX], link[PATH_MAX];
 	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
 	n = readlink(path, link, sizeof(link) - 1);
@@ -52,10 +53,62 @@ static inline int vfio_test_open_group(const char *bdf, int *container, int *gro
 	    ioctl(*group, VFIO_GROUP_SET_CONTAINER, container) ||
 	    ioctl(*container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
 		vfio_test_die("group/container setup");
+}
+
+/*
+ * Opens the device `bdf` through its group (vfio_test_setup_group()) and
+ * returns the device fd; close it before the group and the container to
+ * release the group.  Exits on any failure.
+ */
+static inline int vfio_test_open_group(const char *bdf, int *container, int *group)
+{
+	int fd;
+
+	vfio_test_setup_group(bdf, container, group);
 	fd = ioctl(*group, VFIO_GROUP_GET_DEVICE_FD, bdf);
 	if (fd < 0)
 		vfio_test_die("VFIO_GROUP_GET_DEVICE_FD");
 	return fd;
+}
+
+/*
+ * Puts the path of the VFIO cdev of `bdf` (/dev/vfio/devices/vfioX, from
+ * /sys/bus/pci/devices/BDF/vfio-dev/) in `path`; false if it has none.
+ */
+static inline bool vfio_test_find_cdev(const char *bdf, char *path, size_t size)
+{
+	char dir_path[PATH_MAX];
+	struct dirent *entry;
+	bool found = false;
+	DIR *dir;
+
+	snprintf(dir_path, sizeof(dir_path), "/sys/bus/pci/devices/%s/vfio-dev", bdf);
+	dir = opendir(dir_path);
+	if (!dir)
+		return false;
+	while ((entry = readdir(dir))) {
+		if (strncmp(entry->d_name, "vfio", 4))
+			continue;
+		snprintf(path, size, "/dev/vfio/devices/%s", entry->d_name);
+		found = true;
+		break;
+	}
+	closedir(dir);
+	return found;
+}
+
+/* Maps BAR0 of the device fd `device` shared, its size to `*size`; NULL on failure. */
+static inline volatile __u32 *vfio_test_map_bar0(int device, size_t *size)
+{
+	struct vfio_region_info reg = { .argsz = sizeof(reg), .index = 0 };
+	void *p;
+
+	if (ioctl(device, VFIO_DEVICE_GET_REGION_INFO, &reg) ||
+	    !(reg.flags & VFIO_REGION_INFO_FLAG_MMAP))
+		return NULL;
+	*size = reg.size;
+	p = mmap(NULL, reg.size, PROT_READ | PROT_WRITE, MAP_SHARED, device, reg.offset);
+	return p == MAP_FAILED ? NULL : p;
 }
 
 #endif
