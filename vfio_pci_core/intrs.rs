@@ -33,7 +33,8 @@ use kernel::{
     sync::Arc, //
 };
 
-/// One MSI/MSI-X vector wired to an eventfd.
+/// One MSI/MSI-X vector wired to an eventfd, with its IRQ bypass producer
+/// (in [`EventfdIrq`]).
 struct Vector {
     irq: EventfdIrq,
 }
@@ -347,7 +348,9 @@ impl<T: Driver> Device<T> {
     fn msi_set_vector(&self, st: &mut IrqState, nr: u32, fd: i32, msix: bool) -> Result {
         // CAST: vector numbers are below 2048.
         let slot = nr as usize;
-        if let Some(old) = st.vectors.get_mut(slot).and_then(Option::take) {
+        if let Some(mut old) = st.vectors.get_mut(slot).and_then(Option::take) {
+            // As upstream: the producer goes first, outside `memory_lock`.
+            old.irq.unregister_bypass();
             let _mem = self.memory_lock_and_enable();
             drop(old);
         }
@@ -375,7 +378,7 @@ impl<T: Driver> Device<T> {
             self.pdev.name().to_str().unwrap_or("?")
         ))?;
         let trigger = EventFd::from_fd(fd)?;
-        let vector = {
+        let mut vector = {
             let _mem = self.memory_lock_and_enable();
             // Refresh the on-device message of a reused vector: a reset may
             // have cleared it since it was written.
@@ -386,6 +389,16 @@ impl<T: Driver> Device<T> {
                 irq: EventfdIrq::new(irq, trigger, name)?,
             }
         };
+        // Without a bypass the vector still signals its eventfd: upstream
+        // only reports the failure.
+        if let Err(e) = vector.irq.register_bypass() {
+            dev_info!(
+                self.pdev.as_dev(),
+                "irq bypass producer (eventfd of vector {}) registration fails: {}\n",
+                nr,
+                e.to_errno()
+            );
+        }
         if let Some(s) = st.vectors.get_mut(slot) {
             *s = Some(vector);
         }
@@ -394,6 +407,10 @@ impl<T: Driver> Device<T> {
 
     /// Tears down every vector and frees them.
     fn msi_disable(&self, st: &mut IrqState) {
+        // As upstream: the producers go first, outside `memory_lock`.
+        for v in st.vectors.iter_mut().flatten() {
+            v.irq.unregister_bypass();
+        }
         {
             let _mem = self.memory_lock_and_enable();
             st.vectors.clear();

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Interrupt handlers that signal an eventfd (upstream's
-//! `vfio_msihandler`), and the MSI message cache.
+//! `vfio_msihandler`), their IRQ bypass producers, and the MSI message
+//! cache.
 
 use crate::{
     eventfd::EventFd,
-    ffi, //
+    ffi,
+    irqbypass::Producer, //
 };
 use kernel::{
     bindings,
@@ -14,22 +16,28 @@ use kernel::{
     str::CString, //
 };
 
-/// A Linux irq whose handler signals `trigger`.
+/// A Linux irq whose handler signals `trigger`, and the IRQ bypass
+/// producer that offers `irq` to a consumer of `trigger`.
 ///
 /// # Invariants
 ///
 /// `request_irq(irq, handler, 0, name, trigger)` succeeded and is undone
 /// on drop; `name` and `trigger` live at least as long (fields drop after
-/// `Drop::drop` ran).
+/// `Drop::drop` ran).  `producer`, if registered, is registered under
+/// `trigger` and `irq`, and is unregistered before `trigger` is put
+/// (`Drop::drop`).
 pub(crate) struct EventfdIrq {
     irq: u32,
     trigger: EventFd,
     name: CString,
+    producer: Pin<KBox<Producer>>,
 }
 
 impl EventfdIrq {
-    /// Requests `irq` with a handler that signals `trigger`.
+    /// Requests `irq` with a handler that signals `trigger`; the bypass
+    /// producer is not registered yet ([`Self::register_bypass`]).
     pub(crate) fn new(irq: u32, trigger: EventFd, name: CString) -> Result<Self> {
+        let producer = KBox::pin_init(Producer::new(), GFP_KERNEL)?;
         // SAFETY: `handler` is a valid irq handler; `name` and `trigger` are moved into
         // the returned value, which frees the irq before dropping them.
         to_result(unsafe {
@@ -42,8 +50,30 @@ impl EventfdIrq {
                 trigger.as_ptr().cast(),
             )
         })?;
-        // INVARIANT: The irq was requested with exactly these values.
-        Ok(Self { irq, trigger, name })
+        // INVARIANT: The irq was requested with exactly these values; the producer is
+        // not registered.
+        Ok(Self {
+            irq,
+            trigger,
+            name,
+            producer,
+        })
+    }
+
+    /// Registers the IRQ bypass producer of the irq under the trigger
+    /// eventfd, connecting it to that eventfd's consumer if there is one
+    /// (upstream's `irq_bypass_register_producer()` call after
+    /// `request_irq()`); see [`Producer::register`] for the errors.
+    pub(crate) fn register_bypass(&mut self) -> Result {
+        // INVARIANT: Registered under `trigger` and `irq`.
+        self.producer.as_mut().register(&self.trigger, self.irq)
+    }
+
+    /// Unregisters the IRQ bypass producer, if registered.  Dropping does
+    /// it too; callers that free the irq under a lock the bypass manager's
+    /// consumers must not nest in call this first.
+    pub(crate) fn unregister_bypass(&mut self) {
+        self.producer.as_mut().unregister();
     }
 
     /// The eventfd the handler signals (for loopback triggers).
@@ -54,6 +84,8 @@ impl EventfdIrq {
 
 impl Drop for EventfdIrq {
     fn drop(&mut self) {
+        // As upstream: the producer goes before the irq.
+        self.unregister_bypass();
         // SAFETY: The irq was requested with `dev_id == trigger` (type invariant);
         // `free_irq` waits for running handlers.
         unsafe { bindings::free_irq(self.irq, self.trigger.as_ptr().cast()) };

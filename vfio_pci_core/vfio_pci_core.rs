@@ -27,6 +27,7 @@ mod intx;
 mod ioeventfd;
 mod iomem;
 mod irq;
+mod irqbypass;
 pub mod logic;
 pub mod migration;
 pub mod mm;

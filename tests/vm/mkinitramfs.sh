@@ -6,6 +6,7 @@
 #
 # Usage: tests/vm/mkinitramfs.sh -k KDIR -s SELFTESTS_DIR -p PROGS_DIR
 #                                -b VFIO_BIND -o OUT.cpio.gz [-m MODULES_DIR] [-x SIM_KO]
+#                                [-i CONSUMER_KO]
 #
 #   KDIR           kernel build of scripts/build-kernel.sh
 #   SELFTESTS_DIR  output of tests/vm/build-selftests.sh
@@ -15,6 +16,9 @@
 #                  mlx5_vfio_pci.ko; without it the image can only test "c"
 #   SIM_KO         mlx5_sim.ko, the mlx5 firmware simulator (tests/vm/mlx5sim);
 #                  without it the mlx5 migration tests skip
+#   CONSUMER_KO    irqbypass_consumer.ko, the test IRQ bypass consumer
+#                  (tests/vm/irqbypass_consumer); without it vfio_irqbypass
+#                  fails
 #
 # Layout of the image:
 #   /init, /bin/busybox and its applet links
@@ -30,13 +34,14 @@
 #   /vfio/selftests/, /vfio/progs/, /vfio/guest/
 #   /vfio/mlx5sim/mlx5_sim.ko       outside /lib/modules: never depmod'ed,
 #                                   loaded only by path
+#   /vfio/irqbypass/irqbypass_consumer.ko   the same
 set -euo pipefail
 . "$(dirname "$0")/../../scripts/env.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 
-usage() { die "usage: $0 -k KDIR -s SELFTESTS_DIR -p PROGS_DIR -b VFIO_BIND -o OUT.cpio.gz [-m MODULES_DIR] [-x SIM_KO]"; }
-kdir= selftests= progs= out= moddir= simko= vfio_bind=
-while getopts k:s:p:b:o:m:x: opt; do
+usage() { die "usage: $0 -k KDIR -s SELFTESTS_DIR -p PROGS_DIR -b VFIO_BIND -o OUT.cpio.gz [-m MODULES_DIR] [-x SIM_KO] [-i CONSUMER_KO]"; }
+kdir= selftests= progs= out= moddir= simko= consumerko= vfio_bind=
+while getopts k:s:p:b:o:m:x:i: opt; do
 	case $opt in
 	k) kdir=$OPTARG ;;
 	s) selftests=$OPTARG ;;
@@ -45,6 +50,7 @@ while getopts k:s:p:b:o:m:x: opt; do
 	o) out=$OPTARG ;;
 	m) moddir=$OPTARG ;;
 	x) simko=$OPTARG ;;
+	i) consumerko=$OPTARG ;;
 	*) usage ;;
 	esac
 done
@@ -64,7 +70,7 @@ esac
 stage=$(mktemp -d "${TMPDIR:-/tmp}/vfio-rs-initramfs.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,root,etc,lib/modules}
-mkdir -p "$stage"/vfio/{selftests,progs,guest,mlx5sim,bin}
+mkdir -p "$stage"/vfio/{selftests,progs,guest,mlx5sim,irqbypass,bin}
 
 # Busybox and its applets.
 install -m 0755 "$busybox" "$stage/bin/busybox"
@@ -108,6 +114,15 @@ if [ -n "$simko" ]; then
 		die "$simko was built for '${magic%% *}', the test kernel is $kver"
 	install -m 0644 "$simko" "$stage/vfio/mlx5sim/mlx5_sim.ko"
 	strip --strip-debug "$stage/vfio/mlx5sim/mlx5_sim.ko"
+fi
+
+# The test IRQ bypass consumer, by path only.
+if [ -n "$consumerko" ]; then
+	magic=$(modinfo -F vermagic "$consumerko")
+	[ "${magic%% *}" = "$kver" ] ||
+		die "$consumerko was built for '${magic%% *}', the test kernel is $kver"
+	install -m 0644 "$consumerko" "$stage/vfio/irqbypass/irqbypass_consumer.ko"
+	strip --strip-debug "$stage/vfio/irqbypass/irqbypass_consumer.ko"
 fi
 
 # Tests and guest scripts.

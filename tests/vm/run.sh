@@ -87,7 +87,7 @@ parse_args() {
 # Builds (or finds cached) the kernel, kselftests, our programs and the
 # initramfs; sets kdir, run_dir, initramfs and console.
 build_inputs() {
-	local modules_args=() missing= mod selftests progs mlx5sim vfio_bind
+	local modules_args=() missing= mod selftests progs mlx5sim consumer vfio_bind
 	kdir=$("$VFIO_RS_TOP/scripts/build-kernel.sh")
 	if [[ ,$drivers, == *,rs,* ]]; then
 		for mod in vfio_pci_core vfio_pci mlx5_vfio_pci; do
@@ -103,6 +103,9 @@ build_inputs() {
 	# The mlx5 firmware simulator (test only), built against the same kernel.
 	mlx5sim=$VFIO_RS_CACHE/vm/mlx5sim/$(basename "$kdir")
 	make -s -C "$here/mlx5sim" KDIR="$kdir" OUTPUT="$mlx5sim" $(vfio_rs_kmake_vars) >&2
+	# The IRQ bypass consumer of vfio_irqbypass (test only).
+	consumer=$VFIO_RS_CACHE/vm/irqbypass_consumer/$(basename "$kdir")
+	make -s -C "$here/irqbypass_consumer" KDIR="$kdir" OUTPUT="$consumer" $(vfio_rs_kmake_vars) >&2
 	vfio_bind=$("$here/build-vfio-bind.sh")
 
 	# The 20 newest run directories stay.
@@ -112,7 +115,7 @@ build_inputs() {
 	initramfs=$run_dir/initramfs.cpio.gz
 	console=$run_dir/console.log
 	"$here/mkinitramfs.sh" -k "$kdir" -s "$selftests" -p "$progs" \
-		-x "$mlx5sim/mlx5_sim.ko" -b "$vfio_bind" -o "$initramfs" "${modules_args[@]}"
+		-x "$mlx5sim/mlx5_sim.ko" -i "$consumer/irqbypass_consumer.ko" -b "$vfio_bind" -o "$initramfs" "${modules_args[@]}"
 }
 
 # Kills QEMU (by the pid it wrote to $1) once $console has been silent for

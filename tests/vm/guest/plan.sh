@@ -67,6 +67,7 @@ vfio_lowpower                   igb 120
 vfio_lowpower@edu               edu 120
 vfio_stress                     igb 60
 vfio_stress@edu                 edu 60
+vfio_irqbypass                  igb 120
 vfio_bench                      igb 300
 vfio_bench@edu                  edu 300
 vfio_iommufd_setup_test         igb 120
@@ -487,6 +488,24 @@ run_test() {
 		detail="$detail; processes $leftovers did not exit, later tests may find the device busy"
 	fi
 	result "$d" "$name" "$status" "$detail"
+}
+
+# vfio_irqbypass DEVICE: the program with its IRQ bypass consumer, the
+# test-only irqbypass_consumer.ko (by path; it needs irqbypass, which both
+# driver sets' vfio_pci_core pull in), unloaded afterwards; the unload must
+# find no consumer left.
+test_vfio_irqbypass() {
+	local ko=/vfio/irqbypass/irqbypass_consumer.ko st left
+	modprobe irqbypass && insmod "$ko" || { echo "not ok - load $ko"; return 1; }
+	/vfio/progs/vfio_irqbypass "$1"
+	st=$?
+	rmmod irqbypass_consumer || { echo "not ok - rmmod irqbypass_consumer"; return 1; }
+	left=$(dmesg | grep "irqbypass_consumer: unloaded" | tail -1)
+	case $left in
+	*", 0 consumer(s) left registered") echo "ok - $left" ;;
+	*) echo "not ok - unload: '$left'"; st=1 ;;
+	esac
+	return $st
 }
 
 # --- the mlx5 migration phase ------------------------------------------------
