@@ -43,6 +43,8 @@
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
+#include "tap.h"
+
 #include "vfio_test.h"
 
 #define DBG "/sys/kernel/debug/irqbypass_consumer/"
@@ -57,34 +59,9 @@
 
 #define NVEC 4
 
-static unsigned int checks, failures;
 static int device;
 static const char *bdf;
 static __u64 bar0, config;
-
-static bool check(bool ok, const char *what, const char *saw_fmt, ...)
-{
-	va_list ap;
-
-	checks++;
-	if (ok) {
-		printf("ok %u - %s\n", checks, what);
-		return true;
-	}
-	failures++;
-	printf("not ok %u - %s (saw ", checks, what);
-	va_start(ap, saw_fmt);
-	vprintf(saw_fmt, ap);
-	va_end(ap);
-	printf(")\n");
-	return false;
-}
-
-static void die(const char *what)
-{
-	printf("not ok %u - %s: %s\nBail out!\n", ++checks, what, strerror(errno));
-	exit(1);
-}
 
 /* Writes @s to debugfs file @name; returns 0 or the errno. */
 static int dbg_write(const char *name, const char *s)
@@ -542,6 +519,5 @@ close:
 	check(ret == ENOENT, "unregistering again: ENOENT", "errno %d", ret);
 	check(connected(e[0]) == -2, "no consumer left", "consumer of e0: %d", connected(e[0]));
 
-	printf("1..%u\n", checks);
-	return failures ? 1 : 0;
+	return tap_done();
 }
