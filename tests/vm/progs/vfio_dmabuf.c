@@ -6,9 +6,9 @@
  * On a device opened through its cdev and bound to an iommufd, with the
  * device attached to an IOAS, checks the PROBE answers and the errno of
  * every bad argument (no GET, short argsz, nr_ranges 0, flags, a region
- * that is not a claimed BAR, an I/O BAR, unaligned, empty, overflowing and
- * out-of-BAR ranges); that a dma-buf of BAR 0 is a file of the ranges'
- * total size; that a one-range dma-buf maps into the IOAS and a two-range
+ * that is not a claimed BAR, an I/O BAR, too many ranges to copy, unaligned,
+ * empty, overflowing and out-of-BAR ranges); that a dma-buf of BAR 0 is a
+ * file of the ranges' total size; that a one-range dma-buf maps into the IOAS and a two-range
  * one does not (EOPNOTSUPP: iommufd takes one range); that clearing the
  * COMMAND register's memory bit through config space revokes it (a new
  * MAP_FILE fails with ENODEV, as does one of a dma-buf created meanwhile)
@@ -300,6 +300,10 @@ static void bad_inputs(int device, uint64_t bar0)
 		ret = get_dmabuf(device, GET, FULL_ARGSZ(1), idx, 0, 1, ol);
 		CHECK_ERR(ret, EINVAL, "an I/O BAR is EINVAL");
 	}
+
+	/* The ranges are copied in before any is looked at. */
+	ret = get_dmabuf(device, GET, FULL_ARGSZ(1), 0, 0, 1U << 28, ol);
+	CHECK_ERR(ret, ENOMEM, "2^28 ranges (4 GiB of them) is ENOMEM");
 
 	ret = bar0_dmabuf(device, 1, PAGE);
 	CHECK_ERR(ret, EINVAL, "an unaligned offset is EINVAL");
