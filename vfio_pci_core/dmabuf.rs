@@ -104,7 +104,11 @@ impl<T: Driver> Device<T> {
     /// as physical addresses, with the BAR's p2pdma provider.  `EINVAL` for
     /// a BAR without one (I/O) or ranges past its end, `EOVERFLOW` for
     /// ranges past the end of the address space.
-    pub fn core_get_dmabuf_phys(&self, region_index: u32, ranges: &[DmaRange]) -> Result<DmaBufPhys> {
+    pub fn core_get_dmabuf_phys(
+        &self,
+        region_index: u32,
+        ranges: &[DmaRange],
+    ) -> Result<DmaBufPhys> {
         let provider = self.pdev.p2pdma_provider(region_index).ok_or(EINVAL)?;
         let mut phys = KVec::with_capacity(ranges.len(), GFP_KERNEL)?;
         phys.resize(ranges.len(), PhysRange::default(), GFP_KERNEL)?;

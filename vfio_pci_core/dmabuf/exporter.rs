@@ -353,7 +353,8 @@ pub(crate) fn export(
     {
         let mut mem = memory.write();
         p.resv_lock();
-        p.revoked.store(!memory_enabled(pdev, &mem), Ordering::Relaxed);
+        p.revoked
+            .store(!memory_enabled(pdev, &mem), Ordering::Relaxed);
         let pushed = mem.dmabufs.0.push(NonNull::from(p), GFP_KERNEL);
         p.resv_unlock();
         if let Err(e) = pushed {
