@@ -8,12 +8,13 @@
  * every bad argument (no GET, short argsz, nr_ranges 0, flags, a region
  * that is not a claimed BAR, an I/O BAR, too many ranges to copy, unaligned,
  * empty, overflowing and out-of-BAR ranges); that a dma-buf of BAR 0 is a
- * file of the ranges' total size; that a one-range dma-buf maps into the IOAS and a two-range
- * one does not (EOPNOTSUPP: iommufd takes one range); that clearing the
- * COMMAND register's memory bit through config space revokes it (a new
- * MAP_FILE fails with ENODEV, as does one of a dma-buf created meanwhile)
- * and setting it again restores it; that VFIO_DEVICE_RESET leaves it
- * usable; and that closing the device with the dma-buf still open revokes
+ * file of the ranges' total size; that a one-range dma-buf maps into the
+ * IOAS and a two-range one does not (EOPNOTSUPP: iommufd takes one
+ * range); that clearing the COMMAND register's memory bit through config
+ * space revokes it (a new MAP_FILE fails with ENODEV, as does one of a
+ * dma-buf created meanwhile) and setting it again restores it, and so do
+ * D3hot and D0 through PMCSR and LOW_POWER_ENTRY and _EXIT; that
+ * VFIO_DEVICE_RESET leaves it usable; and that closing the device with the dma-buf still open revokes
  * it for good, and closing it afterwards releases everything (the plan's
  * unbind would hang on a leaked registration; kmemleak checks the rest).
  *
@@ -179,6 +180,48 @@ static uint16_t read_command(int device)
 	return cmd;
 }
 
+/* The config offset of the PM capability, or 0. */
+static int find_pm_cap(int device)
+{
+	uint8_t pos = 0, id = 0;
+	int n = 0;
+
+	if (pread(device, &pos, 1, cfg_offset + PCI_CAPABILITY_LIST) != 1)
+		return 0;
+	while (pos >= 0x40 && n++ < 48) {
+		pos &= ~3;
+		if (pread(device, &id, 1, cfg_offset + pos) != 1)
+			return 0;
+		if (id == PCI_CAP_ID_PM)
+			return pos;
+		if (pread(device, &pos, 1, cfg_offset + pos + 1) != 1)
+			return 0;
+	}
+	return 0;
+}
+
+/* Writes the power state field of PMCSR (0: D0, 3: D3hot). */
+static int write_pmcsr(int device, int pm, uint16_t state)
+{
+	uint16_t ctrl = 0;
+
+	if (pread(device, &ctrl, 2, cfg_offset + pm + PCI_PM_CTRL) != 2)
+		return -1;
+	ctrl = (ctrl & ~PCI_PM_CTRL_STATE_MASK) | state;
+	return pwrite(device, &ctrl, 2, cfg_offset + pm + PCI_PM_CTRL) == 2 ? 0 : -1;
+}
+
+/* VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY or _EXIT (SET, no data). */
+static int low_power(int device, uint32_t feature)
+{
+	struct vfio_device_feature hdr = {
+		.argsz = sizeof(hdr),
+		.flags = VFIO_DEVICE_FEATURE_SET | feature,
+	};
+
+	return ioctl(device, VFIO_DEVICE_FEATURE, &hdr);
+}
+
 /*
  * Opens the device's cdev, binds it to a new iommufd, allocates an IOAS
  * and attaches the device to it.  Returns the device fd or -1.
@@ -331,7 +374,7 @@ static void bad_inputs(int device, uint64_t bar0)
 
 int main(int argc, char *argv[])
 {
-	int device, iommufd, buf, buf2, ret;
+	int device, iommufd, buf, buf2, ret, pm;
 	uint64_t bar0, ol[4], iova = 0;
 	uint32_t ioas = 0;
 	uint16_t cmd;
@@ -405,6 +448,29 @@ int main(int argc, char *argv[])
 		ret = map_unmap(iommufd, ioas, buf2, PAGE);
 		CHECK_OK(ret, "memory enabled: MAP_FILE of the dma-buf created while disabled");
 	}
+
+	/* D3hot through PMCSR revokes; D0 restores. */
+	pm = find_pm_cap(device);
+	if (pm) {
+		ret = write_pmcsr(device, pm, 3);
+		CHECK_OK(ret, "PMCSR write to D3hot");
+		ret = map_unmap(iommufd, ioas, buf, bar0);
+		CHECK_ERR(ret, ENODEV, "D3hot: a new MAP_FILE is ENODEV");
+		ret = write_pmcsr(device, pm, 0);
+		CHECK_OK(ret, "PMCSR write to D0");
+		ret = map_unmap(iommufd, ioas, buf, bar0);
+		CHECK_OK(ret, "D0: MAP_FILE works again");
+	}
+
+	/* Low power entry revokes; exit restores. */
+	ret = low_power(device, VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY);
+	CHECK_OK(ret, "LOW_POWER_ENTRY");
+	ret = map_unmap(iommufd, ioas, buf, bar0);
+	CHECK_ERR(ret, ENODEV, "low power: a new MAP_FILE is ENODEV");
+	ret = low_power(device, VFIO_DEVICE_FEATURE_LOW_POWER_EXIT);
+	CHECK_OK(ret, "LOW_POWER_EXIT");
+	ret = map_unmap(iommufd, ioas, buf, bar0);
+	CHECK_OK(ret, "after low power: MAP_FILE works again");
 
 	/* A reset revokes for its duration, then restores. */
 	ret = ioctl(device, VFIO_DEVICE_RESET);
