@@ -332,8 +332,6 @@ pub(crate) fn export(
         flags: open_flags as c_int,
         resv: core::ptr::null_mut(),
         priv_: p.cast(),
-        // SAFETY: Zero is valid for the remaining fields.
-        ..unsafe { core::mem::zeroed() }
     };
     // SAFETY: `info` is complete; on success the dma-buf owns `p` and holds a module
     // reference for `OPS`.
@@ -387,7 +385,7 @@ static OPS: bindings::dma_buf_ops = bindings::dma_buf_ops {
 
 /// Accepts only peer-to-peer importers that honour revocation, and none
 /// while revoked.
-unsafe extern "C" fn attach(
+extern "C" fn attach(
     dmabuf: *mut bindings::dma_buf,
     attachment: *mut bindings::dma_buf_attachment,
 ) -> c_int {
@@ -408,7 +406,7 @@ unsafe extern "C" fn attach(
 }
 
 /// Maps the ranges for an importer (reservation lock held by the caller).
-unsafe extern "C" fn map_dma_buf(
+extern "C" fn map_dma_buf(
     attachment: *mut bindings::dma_buf_attachment,
     dir: bindings::dma_data_direction,
 ) -> *mut bindings::sg_table {
@@ -430,14 +428,14 @@ unsafe extern "C" fn map_dma_buf(
             dir,
         )
     };
-    if !kernel::error::from_err_ptr(sgt).is_err() {
+    if from_err_ptr(sgt).is_ok() {
         p.kref.inc();
     }
     sgt.cast()
 }
 
 /// Unmaps what [`map_dma_buf`] mapped (reservation lock held).
-unsafe extern "C" fn unmap_dma_buf(
+extern "C" fn unmap_dma_buf(
     attachment: *mut bindings::dma_buf_attachment,
     sgt: *mut bindings::sg_table,
     dir: bindings::dma_data_direction,
@@ -451,7 +449,7 @@ unsafe extern "C" fn unmap_dma_buf(
 
 /// The last reference of the dma-buf is gone: unlists it and drops its
 /// registration reference, unless the device's last close did, and frees it.
-unsafe extern "C" fn release(dmabuf: *mut bindings::dma_buf) {
+extern "C" fn release(dmabuf: *mut bindings::dma_buf) {
     // SAFETY: The dma-buf core calls this once, last, for one of our dma-bufs.
     let p = unsafe { (*dmabuf).priv_.cast::<Priv>() };
     // SAFETY: No file reference is left, so `detach_all` cannot run on this `Priv`
