@@ -67,6 +67,7 @@ vfio_lowpower                   igb 120
 vfio_lowpower@edu               edu 120
 vfio_stress                     igb 60
 vfio_dmabuf                     igb 120
+vfio_dmabuf@edurp               edurp 120
 vfio_stress@edu                 edu 60
 vfio_bench                      igb 300
 vfio_bench@edu                  edu 300

@@ -14,11 +14,13 @@
  * space revokes it (a new MAP_FILE fails with ENODEV, as does one of a
  * dma-buf created meanwhile) and setting it again restores it, and so do
  * D3hot and D0 through PMCSR and LOW_POWER_ENTRY and _EXIT; that
- * VFIO_DEVICE_RESET leaves it usable; and that closing the device with the dma-buf still open revokes
+ * VFIO_DEVICE_RESET and, where the device's slot or bus can be reset by
+ * itself, VFIO_DEVICE_PCI_HOT_RESET leave it usable; and that closing the device with the dma-buf still open revokes
  * it for good, and closing it afterwards releases everything (the plan's
  * unbind would hang on a leaked registration; kmemleak checks the rest).
  *
- * Usage: vfio_dmabuf DDDD:BB:DD.F   (a device with a memory BAR 0)
+ * Usage: vfio_dmabuf DDDD:BB:DD.F   (a device with a memory BAR 0 of two
+ *                                    pages or more)
  *
  * Prints one TAP line per check, the plan, and exits 1 if any failed.
  */
@@ -211,6 +213,38 @@ static int write_pmcsr(int device, int pm, uint16_t state)
 	return pwrite(device, &ctrl, 2, cfg_offset + pm + PCI_PM_CTRL) == 2 ? 0 : -1;
 }
 
+/* The IOMMU group number of @dev_bdf, or -1. */
+static int iommu_group_of(const char *dev_bdf)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
+		 dev_bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -1;
+	link[n] = 0;
+	return atoi(strrchr(link, '/') + 1);
+}
+
+/*
+ * Whether a hot reset of the device with its iommufd as proof of ownership
+ * must work: function 0 off the root bus whose function 1, if bound, is
+ * in the same IOMMU group (vfio_hotreset checks the other cases).
+ */
+static bool hot_reset_expected(void)
+{
+	char fn1[32];
+	size_t len = strlen(bdf);
+
+	if (len < 3 || strcmp(bdf + len - 2, ".0") || len > 20 ||
+	    !strncmp(bdf + 5, "00:", 3))
+		return false;
+	snprintf(fn1, sizeof(fn1), "%.*s.1", (int)(len - 2), bdf);
+	return iommu_group_of(fn1) < 0 || iommu_group_of(fn1) == iommu_group_of(bdf);
+}
+
 /* VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY or _EXIT (SET, no data). */
 static int low_power(int device, uint32_t feature)
 {
@@ -376,6 +410,7 @@ int main(int argc, char *argv[])
 {
 	int device, iommufd, buf, buf2, ret, pm;
 	uint64_t bar0, ol[4], iova = 0;
+	struct vfio_device_info info = { .argsz = sizeof(info) };
 	uint32_t ioas = 0;
 	uint16_t cmd;
 	off_t size;
@@ -391,6 +426,8 @@ int main(int argc, char *argv[])
 	if (!check(device >= 0, "open the cdev, bind an iommufd, attach an IOAS",
 		   "errno=%s", strerror(errno)))
 		goto out;
+	if (ioctl(device, VFIO_DEVICE_GET_INFO, &info))
+		info.flags = 0;
 	bar0 = region_size(device, 0, NULL);
 	region_size(device, VFIO_PCI_CONFIG_REGION_INDEX, &cfg_offset);
 	printf("# vfio_dmabuf %s: BAR 0 is %llu bytes\n", bdf,
@@ -474,11 +511,24 @@ int main(int argc, char *argv[])
 
 	/* A reset revokes for its duration, then restores. */
 	ret = ioctl(device, VFIO_DEVICE_RESET);
-	CHECK_OK(ret, "VFIO_DEVICE_RESET with a mapped dma-buf");
+	if (info.flags & VFIO_DEVICE_FLAGS_RESET)
+		CHECK_OK(ret, "VFIO_DEVICE_RESET with a mapped dma-buf");
+	else
+		CHECK_ERR(ret, EINVAL, "VFIO_DEVICE_RESET without a reset is EINVAL");
 	ret = map_unmap(iommufd, ioas, buf, bar0);
 	CHECK_OK(ret, "after the reset: a new MAP_FILE works");
 	ret = unmap(iommufd, ioas, iova, bar0);
 	CHECK_OK(ret, "after the reset: UNMAP of the mapping made before it");
+
+	/* A slot or bus reset revokes every member's dma-bufs meanwhile. */
+	if (hot_reset_expected()) {
+		struct vfio_pci_hot_reset hr = { .argsz = sizeof(hr) };
+
+		ret = ioctl(device, VFIO_DEVICE_PCI_HOT_RESET, &hr);
+		CHECK_OK(ret, "PCI_HOT_RESET (iommufd ownership) with a dma-buf");
+		ret = map_unmap(iommufd, ioas, buf, bar0);
+		CHECK_OK(ret, "after the hot reset: a new MAP_FILE works");
+	}
 
 	/* Close the device with the dma-bufs still open (one mapped). */
 	ret = map_file(iommufd, ioas, buf, bar0, &iova);
