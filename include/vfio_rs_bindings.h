@@ -9,6 +9,7 @@
  */
 #include <linux/anon_inodes.h>
 #include <linux/aperture.h>
+#include <linux/dma-buf-mapping.h>
 #include <linux/eventfd.h>
 #include <linux/iommufd.h>
 #include <linux/irqbypass.h>

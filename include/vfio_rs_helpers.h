@@ -12,8 +12,10 @@ struct vfio_device;
 struct eventfd_ctx;
 struct vm_area_struct;
 struct address_space;
+struct completion;
 
 void vfio_rs_put_device(struct vfio_device *vdev);
+void vfio_rs_reinit_completion(struct completion *x);
 struct address_space *vfio_rs_device_mapping(struct vfio_device *vdev);
 void vfio_rs_eventfd_signal(struct eventfd_ctx *ctx);
 u64 vfio_rs_ioread64(const void __iomem *addr);

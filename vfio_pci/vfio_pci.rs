@@ -17,8 +17,10 @@ use kernel::{
     str::BStr, //
 };
 use vfio_pci_core::{
+    logic::dmabuf::DmaRange,
     CoreParams,
     Device,
+    DmaBufPhys,
     DriverRegistration,
     PciDev,
     PciId, //
@@ -75,6 +77,14 @@ impl vfio_pci_core::Driver for VfioPci {
             );
         }
         Ok(())
+    }
+
+    fn get_dmabuf_phys(
+        dev: &Device<Self>,
+        region_index: u32,
+        ranges: &[DmaRange],
+    ) -> Result<DmaBufPhys> {
+        dev.core_get_dmabuf_phys(region_index, ranges)
     }
 
     fn sriov_configure(dev: &Device<Self>, nr_virtfn: i32) -> Result<i32> {

@@ -168,6 +168,7 @@ impl<T: Driver> RwHost for Host<'_, T> {
             // The fault handler and BAR accesses read this mirror of the
             // virtual memory-enable bit under `memory_lock`.
             mem.cmd_memory = enabled;
+            self.dev.dma_buf_restore(mem);
         }
         self.mem = None;
     }
@@ -184,8 +185,9 @@ impl<T: Driver> RwHost for Host<'_, T> {
             dev.set_power_state_locked(state);
         }
         if effects.reset_function {
-            let _mem = dev.zap_and_lock_memory();
+            let mut mem = dev.zap_and_lock_memory();
             let _ = dev.pdev.try_reset_function();
+            dev.dma_buf_restore(&mut mem);
         }
         if let Some(readrq) = effects.readrq {
             dev.pdev.set_readrq(readrq);
@@ -340,5 +342,6 @@ impl<T: Driver> Device<T> {
             _ => self.memory.write(),
         };
         let _ = self.set_power_state(&mut mem, state);
+        self.dma_buf_restore(&mut mem);
     }
 }

@@ -4,6 +4,7 @@
 //! ioctl dispatcher.
 
 use crate::{
+    dmabuf::DmaBufs,
     driver::CoreParams,
     eventfd::EventFd,
     ffi,
@@ -100,6 +101,9 @@ pub(crate) struct MemoryState {
     pub(crate) pm_save: Option<SavedState>,
     /// VFs are enabled: the PF stays in D0.
     pub(crate) sriov_active: bool,
+    /// The dma-bufs exported from the device's BARs (upstream's `dmabufs`),
+    /// revoked whenever MMIO access is.
+    pub(crate) dmabufs: DmaBufs,
 }
 
 /// `memory_lock` held for writing with memory decode forced on; restores
@@ -334,6 +338,7 @@ impl<T: Driver> Device<T> {
     /// `needs_reset`: the VFIO op that calls this then tries a slot or bus
     /// reset of its set.
     pub fn core_close(&self) {
+        self.dma_buf_cleanup();
         let pdev = &self.pdev;
         let mut st = self.open.lock();
         if !st.enabled {
@@ -406,6 +411,7 @@ impl<T: Driver> Device<T> {
                 self.feature_pm_entry_with_wakeup(flags, arg, argsz)
             }
             ffi::VFIO_DEVICE_FEATURE_LOW_POWER_EXIT => self.feature_pm_exit(flags, argsz),
+            ffi::VFIO_DEVICE_FEATURE_DMA_BUF => self.feature_dma_buf(flags, arg, argsz),
             _ => Err(ENOTTY),
         }
     }
@@ -465,7 +471,8 @@ impl<T: Driver> Device<T> {
     }
 
     /// `VFIO_DEVICE_RESET`: a function reset with MMIO access revoked
-    /// (mmaps zapped, `memory_lock` held for writing) meanwhile.
+    /// (mmaps zapped, dma-bufs revoked, `memory_lock` held for writing)
+    /// meanwhile.
     fn ioctl_reset(&self) -> Result<isize> {
         if !self.reset_works() {
             return Err(EINVAL);
@@ -474,8 +481,9 @@ impl<T: Driver> Device<T> {
         // A reset from D3 would leave D0 without the state a device that
         // loses it in D3 had saved.
         let _ = self.set_power_state(&mut mem, crate::logic::config::PowerState::D0);
-        self.pdev.try_reset_function()?;
-        Ok(0)
+        let ret = self.pdev.try_reset_function();
+        self.dma_buf_restore(&mut mem);
+        ret.map(|()| 0)
     }
 
     /// Takes `memory_lock` for writing and turns memory decode on until the
@@ -496,11 +504,15 @@ impl<T: Driver> Device<T> {
         }
     }
 
-    /// Revokes userspace's BAR mappings and holds `memory_lock` for writing,
-    /// so none can fault back in until the guard drops.
+    /// Revokes userspace's BAR mappings and the dma-bufs of the BARs and
+    /// holds `memory_lock` for writing, so none can fault back in until the
+    /// guard drops (upstream's `vfio_pci_zap_and_down_write_memory_lock()`
+    /// followed by `vfio_pci_dma_buf_move(vdev, true)`).  The dma-bufs stay
+    /// revoked until [`Self::dma_buf_restore`].
     pub(crate) fn zap_and_lock_memory(&self) -> crate::rwsem::WriteGuard<'_, MemoryState> {
-        let mem = self.memory.write();
+        let mut mem = self.memory.write();
         self.vdev.zap_bars();
+        mem.dmabufs.move_all(true);
         mem
     }
 }

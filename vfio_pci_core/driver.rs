@@ -3,6 +3,8 @@
 //! The contract between the core and a VFIO PCI driver.
 
 use crate::{
+    dmabuf::DmaBufPhys,
+    logic::dmabuf::DmaRange,
     mm::Vma,
     pci_driver::IdTable,
     regions::RegionInfo,
@@ -139,6 +141,21 @@ pub trait Driver: Sized + Send + Sync + 'static {
     /// AER `reset_done`: the PCI core reset the device (an FLR from sysfs
     /// or the error recovery), behind the driver's back.
     fn reset_done(_dev: &Device<Self>) {}
+
+    /// `get_dmabuf_phys`: where `ranges` of BAR `region_index` are, as
+    /// physical addresses with the BAR's p2pdma provider, for a dma-buf
+    /// (`VFIO_DEVICE_FEATURE_DMA_BUF`, which the core has checked the
+    /// ranges of).  Only a driver that implements it offers the feature
+    /// (`EOPNOTSUPP` otherwise); the generic one calls
+    /// [`Device::core_get_dmabuf_phys`], a driver with a BAR not backed by
+    /// the PCI resource would describe it here.
+    fn get_dmabuf_phys(
+        _dev: &Device<Self>,
+        _region_index: u32,
+        _ranges: &[DmaRange],
+    ) -> Result<DmaBufPhys> {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
 
     /// `sriov_configure`: enable `nr_virtfn` VFs (0 disables them).  Only a
     /// driver that implements it gets SR-IOV configuration through sysfs.

@@ -4,6 +4,7 @@
  * calls.  Only one-line wrappers belong here; all logic is in Rust.  They are
  * exported because generic core code is instantiated in the driver modules.
  */
+#include <linux/completion.h>
 #include <linux/debugfs.h>
 #include <linux/eventfd.h>
 #include <linux/export.h>
@@ -21,6 +22,12 @@ void vfio_rs_put_device(struct vfio_device *vdev)
 	vfio_put_device(vdev);
 }
 EXPORT_SYMBOL_GPL(vfio_rs_put_device);
+
+void vfio_rs_reinit_completion(struct completion *x)
+{
+	reinit_completion(x);
+}
+EXPORT_SYMBOL_GPL(vfio_rs_reinit_completion);
 
 void vfio_rs_eventfd_signal(struct eventfd_ctx *ctx)
 {

@@ -9,7 +9,8 @@
 //! to a driver of ours, so that nobody else drives it during the reset) and
 //! owned by the caller: held by the group fds it passes, or bound to (or in
 //! a group owned by) its iommufd context.  Every member's `memory_lock` is
-//! taken for writing and its BAR mappings are revoked meanwhile.
+//! taken for writing and its BAR mappings and dma-bufs are revoked
+//! meanwhile.
 
 use crate::{
     device::MemoryState,
@@ -128,23 +129,43 @@ fn dev_set_hot_reset(set: &DevSet, owner: Owner<'_>) -> Result<isize> {
     let pdev = resettable(&set).ok_or(EINVAL)?;
     let _pm = set.pm_runtime_get()?;
     let mut locked: KVec<(&dyn SetMember, WriteGuard<'_, MemoryState>)> = KVec::new();
+    let ret = lock_all(&set, owner, &mut locked).and_then(|()| {
+        // A bus reset would move devices to D0 behind our back, without
+        // the state a device that loses it in D3 had saved.
+        for (core, mem) in locked.iter_mut() {
+            core.set_power_d0(mem);
+        }
+        pdev.reset_bus()
+    });
+    // Whatever happened, the dma-bufs revoked by `lock_all` come back
+    // where MMIO access is enabled.
+    for (core, mem) in locked.iter_mut() {
+        if crate::device::memory_enabled(core.pdev(), mem) {
+            mem.dmabufs.move_all(false);
+        }
+    }
+    ret.map(|()| 0)
+}
+
+/// Takes the `memory_lock` of every member of `set` (which `owner` must
+/// own) into `locked`, revoking its BAR mmaps and dma-bufs.
+fn lock_all<'a>(
+    set: &'a DevSetGuard<'_>,
+    owner: Owner<'_>,
+    locked: &mut KVec<(&'a dyn SetMember, WriteGuard<'a, MemoryState>)>,
+) -> Result {
     for member in set.members() {
         let core = member.core().ok_or(EINVAL)?;
         if !owner.owns(&member) {
             return Err(EINVAL);
         }
         // Locking several devices may deadlock: give up on contention.
-        let mem = core.memory().try_write().ok_or(EBUSY)?;
+        let mut mem = core.memory().try_write().ok_or(EBUSY)?;
         core.zap_bars();
+        mem.dmabufs.move_all(true);
         locked.push((core, mem), GFP_KERNEL)?;
     }
-    // A bus reset would move devices to D0 behind our back, without the
-    // state a device that loses it in D3 had saved.
-    for (core, mem) in locked.iter_mut() {
-        core.set_power_d0(mem);
-    }
-    pdev.reset_bus()?;
-    Ok(0)
+    Ok(())
 }
 
 /// Resets the slot or bus of `set` if no member is in use but the one

@@ -10,6 +10,8 @@
 // resolves child modules differently from a plain `mod logic;`.
 #[path = "logic/config.rs"]
 pub mod config;
+#[path = "logic/dmabuf.rs"]
+pub mod dmabuf;
 #[path = "logic/feature.rs"]
 pub mod feature;
 #[path = "logic/hot_reset.rs"]

@@ -135,6 +135,7 @@ impl<T: Driver> Device<T> {
     fn runtime_pm_exit(&self) {
         let mut mem = self.memory.write();
         self.runtime_pm_exit_locked(&mut mem);
+        self.dma_buf_restore(&mut mem);
     }
 
     /// `VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY` (SET only, no data).

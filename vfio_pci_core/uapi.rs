@@ -44,6 +44,23 @@ pub(crate) struct HotResetHdr {
 // SAFETY: `#[repr(C)]`, `u32`s only.
 unsafe impl Plain for HotResetHdr {}
 
+/// The fixed part of `struct vfio_device_feature_dma_buf` (the ranges
+/// follow it).
+#[repr(C)]
+#[derive(Clone, Copy, Zeroable)]
+pub(crate) struct DmaBufHdr {
+    pub(crate) region_index: u32,
+    pub(crate) open_flags: u32,
+    pub(crate) flags: u32,
+    pub(crate) nr_ranges: u32,
+}
+
+// SAFETY: `#[repr(C)]`, `u32`s only.
+unsafe impl Plain for DmaBufHdr {}
+
+// SAFETY: `struct vfio_region_dma_range` is `#[repr(C)]`, two `u64`s.
+unsafe impl Plain for ffi::vfio_region_dma_range {}
+
 /// `struct vfio_pci_dependent_device`: `id` is the `group_id` or `devid`
 /// member of its union.
 #[repr(C)]

@@ -111,6 +111,19 @@ impl VfioDev {
         unsafe { Ictx::from_raw(ffi::vfio_iommufd_device_ictx(self.ptr.as_ptr())) }
     }
 
+    /// Takes a registration reference (`vfio_device_try_get_registration()`),
+    /// which makes unregistering the device wait for its drop; `None` if the
+    /// device is being unregistered.
+    pub(crate) fn try_get_registration(&self) -> Option<Registration> {
+        // SAFETY: `ptr` is live (type invariant).
+        if unsafe { ffi::vfio_device_try_get_registration(self.ptr.as_ptr()) } {
+            // INVARIANT: The reference was just taken.
+            Some(Registration(self.ptr))
+        } else {
+            None
+        }
+    }
+
     /// Revokes every userspace mapping of the BAR regions (upstream's
     /// `vfio_pci_zap_bars()`); later accesses fault and find out whether
     /// memory is enabled.
@@ -124,6 +137,25 @@ impl VfioDev {
             // CAST: region offsets are far below `i64::MAX`.
             bindings::unmap_mapping_range(mapping, start as i64, (end - start) as i64, 1);
         }
+    }
+}
+
+/// A registration reference of a VFIO device, dropped with
+/// `vfio_device_put_registration()`.
+///
+/// # Invariants
+///
+/// Holds one registration reference of the device at `.0`, which keeps it
+/// registered, and so allocated, until the drop.
+pub(crate) struct Registration(NonNull<ffi::vfio_device>);
+
+// SAFETY: A registration reference may be dropped from any thread.
+unsafe impl Send for Registration {}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        // SAFETY: Drops the reference this holds (type invariant).
+        unsafe { ffi::vfio_device_put_registration(self.0.as_ptr()) };
     }
 }
 
@@ -489,6 +521,7 @@ pub(crate) fn probe<T: Driver>(pdev: PciDev) -> Result {
         dev_warn!(pdev.as_dev(), "Cannot bind to PF with SR-IOV enabled\n");
         return Err(EBUSY);
     }
+    pdev.p2pdma_init()?;
     let raw_pdev = pdev.as_raw();
     let dev_set_key = pdev.dev_set_key();
     let sriov = Sriov::probe(&pdev, T::OPS_NAME)?;

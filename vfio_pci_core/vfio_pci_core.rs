@@ -17,6 +17,7 @@
 mod config;
 mod device;
 mod devset;
+mod dmabuf;
 mod driver;
 mod eventfd;
 mod ffi;
@@ -43,6 +44,10 @@ mod vga;
 mod vgaarb;
 
 pub use device::Device;
+pub use dmabuf::{
+    DmaBufPhys,
+    P2pProvider, //
+};
 pub use driver::{
     CoreParams,
     Driver, //

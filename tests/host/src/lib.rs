@@ -27,6 +27,8 @@ mod config_tests;
 #[cfg(test)]
 mod denylist_tests;
 #[cfg(test)]
+mod dmabuf_tests;
+#[cfg(test)]
 mod feature_tests;
 #[cfg(test)]
 mod hot_reset_tests;

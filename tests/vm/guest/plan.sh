@@ -66,6 +66,8 @@ vfio_hotreset@edurp             edurp 120
 vfio_lowpower                   igb 120
 vfio_lowpower@edu               edu 120
 vfio_stress                     igb 60
+vfio_dmabuf                     igb 120
+vfio_dmabuf@edurp               edurp 120
 vfio_stress@edu                 edu 60
 vfio_irqbypass                  igb 120
 vfio_bench                      igb 300
