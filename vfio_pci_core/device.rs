@@ -28,6 +28,7 @@ use crate::{
 };
 use core::sync::atomic::{
     AtomicBool,
+    AtomicPtr,
     Ordering, //
 };
 use kernel::{
@@ -144,8 +145,13 @@ pub struct Device<T: Driver> {
     pub(crate) sriov: Sriov,
     #[pin]
     pub(crate) open: Mutex<OpenState>,
+    /// Owns the virtual config space while the device is open; writers of
+    /// it hold this lock (readers need not: see `config_rw_chunk`).
     #[pin]
     pub(crate) config: Mutex<Option<KBox<VirtConfig>>>,
+    /// The config that `config` holds, published for lock-free readers;
+    /// null while closed.
+    pub(crate) config_open: AtomicPtr<VirtConfig>,
     #[pin]
     pub(crate) irqs: Mutex<IrqState>,
     #[pin]
@@ -189,6 +195,7 @@ impl<T: Driver> Device<T> {
             sriov,
             open <- new_mutex!(OpenState::default()),
             config <- new_mutex!(None),
+            config_open: AtomicPtr::new(core::ptr::null_mut()),
             irqs <- new_mutex!(IrqState::default()),
             memory <- RwSem::new(MemoryState::default(), c"vfio_pci_core:memory_lock", static_lock_class!()),
             ioeventfds <- new_mutex!(KVec::new()),
