@@ -238,6 +238,9 @@ impl<T: Driver> Device<T> {
     /// The core's first-open: wakes the device, enables it, resets it if it
     /// can, saves its config state for the last close, finds the MSI-X
     /// table and maps the BARs.
+    ///
+    /// Call only from [`Driver::open_device`], as [`Self::core_close`] from
+    /// [`Driver::close_device`]: the config space's readers rely on it.
     pub fn core_open(&self) -> Result {
         self.power_open()?;
         self.core_enable().inspect_err(|_| self.power_close())
@@ -321,6 +324,9 @@ impl<T: Driver> Device<T> {
     /// at open and disables it.  A device left without a function reset
     /// `needs_reset`: the VFIO op that calls this then tries a slot or bus
     /// reset of its set.
+    ///
+    /// Call only from [`Driver::close_device`]: the config space's lock-free
+    /// readers rely on no device fd being open when it is freed here.
     pub fn core_close(&self) {
         let pdev = &self.pdev;
         let mut st = self.open.lock();
