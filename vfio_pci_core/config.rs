@@ -33,14 +33,15 @@ use crate::{
     Driver,
     PciDev, //
 };
+use core::sync::atomic::Ordering;
 use kernel::{
     bindings,
     prelude::*,
     uaccess::UserSlice, //
 };
 
-// SAFETY: `VirtConfig` is made of integers, `bool`s and arrays of them (its own
-// documentation promises that all-zero bytes are a valid value).
+// SAFETY: `VirtConfig` is made of integers, `bool`s, atomics of them and arrays of
+// those (its own documentation promises that all-zero bytes are a valid value).
 unsafe impl Zeroable for VirtConfig {}
 
 /// Bytes of a config access handled per round of [`Device::config_rw`].
@@ -258,13 +259,41 @@ impl<T: Driver> Device<T> {
             );
         }
         let enabled = virt.command_memory_enabled();
-        *self.config.lock() = Some(virt);
+        let mut cfg = self.config.lock();
+        // Release: a reader that sees the pointer sees the initialized config.
+        self.config_open.store(
+            core::ptr::from_ref::<VirtConfig>(&*virt).cast_mut(),
+            Ordering::Release,
+        );
+        *cfg = Some(virt);
         Ok(enabled)
     }
 
     /// Drops the virtual config space at last close.
     pub(crate) fn config_free(&self) {
-        *self.config.lock() = None;
+        let mut cfg = self.config.lock();
+        self.config_open
+            .store(core::ptr::null_mut(), Ordering::Relaxed);
+        *cfg = None;
+    }
+
+    /// The virtual config space, without `config`'s lock (as upstream reads
+    /// `vdev->vconfig`): `None` if the device is not open.
+    ///
+    /// `io` is only there to prove that a device fd is open: the config is
+    /// set at `open_device` and freed at `close_device`, which the VFIO
+    /// core calls only while no device fd is open, so it stays alive for
+    /// as long as `io`.
+    fn config_of<'a>(&'a self, _io: &UserIo<'a>) -> Option<&'a VirtConfig> {
+        let virt = self.config_open.load(Ordering::Acquire);
+        // SAFETY: A non-null `config_open` points into the `KBox` that `config`
+        // holds; `config_free` clears it before dropping that box, and runs only
+        // from `core_close` in `close_device` (its documented contract), which
+        // cannot run while a `UserIo` lives (see above), so the config outlives
+        // `'a`.  Nothing makes a `&mut VirtConfig` from the box once it is
+        // published: accesses go through `&VirtConfig`, whose state that
+        // changes is atomic.
+        unsafe { virt.as_ref() }
     }
 
     /// The INTx pin as userspace sees it (0: no INTx).
@@ -274,7 +303,7 @@ impl<T: Driver> Device<T> {
 
     /// A read or write of the config region (upstream's
     /// `vfio_pci_config_rw()`).
-    pub(crate) fn config_rw(&self, io: UserIo, write: bool) -> Result<usize> {
+    pub(crate) fn config_rw(&self, io: UserIo<'_>, write: bool) -> Result<usize> {
         let pos = Position::from_file_pos(io.pos).offset;
         let cfg_size = u64::from(self.pdev.cfg_size());
         // CAST: `usize` is 64-bit here.
@@ -282,6 +311,7 @@ impl<T: Driver> Device<T> {
         if pos >= cfg_size || end > cfg_size {
             return Err(EFAULT);
         }
+        let virt = self.config_of(&io).ok_or(EINVAL)?;
         // Accesses are a few bytes, nearly always: they go through a stack
         // buffer, in chunks, with no allocation.  A chunk boundary is a
         // piece boundary too (pieces never cross a dword), so chunking
@@ -296,7 +326,7 @@ impl<T: Driver> Device<T> {
                 UserSlice::new(user, n).reader().read_slice(buf)?;
             }
             // CAST: `done` is below `io.count`, a `usize`.
-            self.config_rw_chunk(pos + done as u64, buf, write)?;
+            self.config_rw_chunk(virt, pos + done as u64, buf, write)?;
             if !write {
                 UserSlice::new(user, n).writer().write_slice(buf)?;
             }
@@ -305,10 +335,19 @@ impl<T: Driver> Device<T> {
         Ok(done)
     }
 
-    /// Reads or writes `buf` at `pos` in the virtual config space.
-    fn config_rw_chunk(&self, pos: u64, buf: &mut [u8], write: bool) -> Result {
-        let mut cfg = self.config.lock();
-        let virt = Option::as_mut(&mut *cfg).ok_or(EINVAL)?;
+    /// Reads or writes `buf` at `pos` in `virt`, the virtual config space.
+    ///
+    /// Writes, and the few reads that change the virtual config, hold
+    /// `config`: a write is a read-modify-write of `vconfig` and of the
+    /// device, and two at once could lose one.  Other reads take no lock,
+    /// as upstream's: they only load `vconfig` (atomically, byte by byte)
+    /// and read the device, so a read racing with a write sees each byte
+    /// before or after it, which is all upstream promises too.  This
+    /// saves a mutex per read, which is most of what config reads cost
+    /// beyond upstream's.
+    fn config_rw_chunk(&self, virt: &VirtConfig, pos: u64, buf: &mut [u8], write: bool) -> Result {
+        let _serial =
+            (write || virt.read_changes_state(pos, buf.len())).then(|| self.config.lock());
         // Only the MSI capability's handlers read the interrupt state; the
         // `irqs` lock (after `config` in the lock order) is taken for them
         // alone, and dropped before the pieces run (they may take it).

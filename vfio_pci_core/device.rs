@@ -29,6 +29,7 @@ use crate::{
 };
 use core::sync::atomic::{
     AtomicBool,
+    AtomicPtr,
     AtomicU8,
     Ordering, //
 };
@@ -147,8 +148,13 @@ pub struct Device<T: Driver> {
     pub(crate) sriov: Sriov,
     #[pin]
     pub(crate) open: Mutex<OpenState>,
+    /// Owns the virtual config space while the device is open; writers of
+    /// it hold this lock (readers need not: see `config_rw_chunk`).
     #[pin]
     pub(crate) config: Mutex<Option<KBox<VirtConfig>>>,
+    /// The config that `config` holds, published for lock-free readers;
+    /// null while closed.
+    pub(crate) config_open: AtomicPtr<VirtConfig>,
     #[pin]
     pub(crate) irqs: Mutex<IrqState>,
     #[pin]
@@ -199,6 +205,7 @@ impl<T: Driver> Device<T> {
             sriov,
             open <- new_mutex!(OpenState::default()),
             config <- new_mutex!(None),
+            config_open: AtomicPtr::new(core::ptr::null_mut()),
             irqs <- new_mutex!(IrqState::default()),
             memory <- RwSem::new(MemoryState::default(), c"vfio_pci_core:memory_lock", static_lock_class!()),
             ioeventfds <- new_mutex!(KVec::new()),
@@ -249,6 +256,9 @@ impl<T: Driver> Device<T> {
     /// The core's first-open: wakes the device, enables it, resets it if it
     /// can, saves its config state for the last close, finds the MSI-X
     /// table and maps the BARs.
+    ///
+    /// Call only from [`Driver::open_device`], as [`Self::core_close`] from
+    /// [`Driver::close_device`]: the config space's readers rely on it.
     pub fn core_open(&self) -> Result {
         self.power_open()?;
         self.core_enable().inspect_err(|_| self.power_close())
@@ -337,6 +347,9 @@ impl<T: Driver> Device<T> {
     /// at open and disables it.  A device left without a function reset
     /// `needs_reset`: the VFIO op that calls this then tries a slot or bus
     /// reset of its set.
+    ///
+    /// Call only from [`Driver::close_device`]: the config space's lock-free
+    /// readers rely on no device fd being open when it is freed here.
     pub fn core_close(&self) {
         self.dma_buf_cleanup();
         let pdev = &self.pdev;

@@ -85,12 +85,12 @@ pub trait Driver: Sized + Send + Sync + 'static {
     }
 
     /// A read through the device fd; returns the bytes read.
-    fn read(dev: &Device<Self>, io: UserIo) -> Result<usize> {
+    fn read(dev: &Device<Self>, io: UserIo<'_>) -> Result<usize> {
         dev.core_read(io)
     }
 
     /// A write through the device fd; returns the bytes written.
-    fn write(dev: &Device<Self>, io: UserIo) -> Result<usize> {
+    fn write(dev: &Device<Self>, io: UserIo<'_>) -> Result<usize> {
         dev.core_write(io)
     }
 

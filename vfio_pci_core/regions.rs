@@ -109,7 +109,7 @@ impl<T: Driver> Device<T> {
     }
 
     /// The core's region read through the device fd.
-    pub fn core_read(&self, io: UserIo) -> Result<usize> {
+    pub fn core_read(&self, io: UserIo<'_>) -> Result<usize> {
         if io.count == 0 {
             return Ok(0);
         }
@@ -117,7 +117,7 @@ impl<T: Driver> Device<T> {
     }
 
     /// The core's region write through the device fd.
-    pub fn core_write(&self, io: UserIo) -> Result<usize> {
+    pub fn core_write(&self, io: UserIo<'_>) -> Result<usize> {
         if io.count == 0 {
             return Ok(0);
         }
@@ -126,14 +126,14 @@ impl<T: Driver> Device<T> {
 
     /// A region access with the device woken (and kept awake) meanwhile;
     /// `EIO` if it cannot be woken.
-    fn region_rw_awake(&self, io: UserIo, write: bool) -> Result<usize> {
+    fn region_rw_awake(&self, io: UserIo<'_>, write: bool) -> Result<usize> {
         self.pdev.pm_runtime_resume_and_get().map_err(|_| EIO)?;
         let ret = self.region_rw(io, write);
         self.pdev.pm_runtime_put();
         ret
     }
 
-    fn region_rw(&self, io: UserIo, write: bool) -> Result<usize> {
+    fn region_rw(&self, io: UserIo<'_>, write: bool) -> Result<usize> {
         let pos = Position::from_file_pos(io.pos);
         match pos.index {
             VFIO_PCI_CONFIG_REGION_INDEX => self.config_rw(io, write),
@@ -145,7 +145,7 @@ impl<T: Driver> Device<T> {
     }
 
     /// Reads or writes BAR `pos.index`, skipping the MSI-X table.
-    fn bar_rw(&self, pos: Position, io: UserIo, write: bool) -> Result<usize> {
+    fn bar_rw(&self, pos: Position, io: UserIo<'_>, write: bool) -> Result<usize> {
         let pdev = &self.pdev;
         let bar = pos.index;
         if pdev.resource_start(bar) == 0 {
@@ -177,7 +177,7 @@ impl<T: Driver> Device<T> {
     }
 
     /// Reads the ROM; past the ROM image, up to the BAR size, reads `0xff`.
-    fn rom_read(&self, pos: Position, io: UserIo) -> Result<usize> {
+    fn rom_read(&self, pos: Position, io: UserIo<'_>) -> Result<usize> {
         let pdev = &self.pdev;
         if pdev.resource_start(PCI_ROM_RESOURCE) == 0 {
             return Err(EINVAL);
@@ -208,7 +208,7 @@ impl<T: Driver> Device<T> {
     /// access, as upstream's `vfio_pci_core_do_io_rw()` does.
     pub(crate) fn do_io_rw(
         &self,
-        io: UserIo,
+        io: UserIo<'_>,
         start: u64,
         steps: Steps,
         write: bool,

@@ -50,14 +50,22 @@ use kernel::{
 
 /// A read or write through the device fd: `count` bytes at user address
 /// `buf`, at file position `pos` (region index and offset).
+///
+/// Only this file makes one, in the device fd's `read` and `write`
+/// callbacks, and `'a` ends with the callback: holding a `UserIo` proves
+/// that the device fd is open, so that the VFIO core calls neither
+/// `open_device` nor `close_device` meanwhile (the config space relies on
+/// it: [`Device::config_rw`](crate::Device)).
 #[derive(Clone, Copy)]
-pub struct UserIo {
+pub struct UserIo<'a> {
     /// The user buffer.
     pub buf: UserPtr,
     /// Its length.
     pub count: usize,
     /// The file position.
     pub pos: u64,
+    /// Not constructible outside this file; bound to the callback.
+    _callback: PhantomData<&'a ()>,
 }
 
 /// A `struct vfio_device` of ours, as the rest of the core sees it.
@@ -400,6 +408,7 @@ impl<T: Driver> Ops<T> {
             count,
             // CAST: file positions are non-negative; VFS checked them.
             pos: *ppos as u64,
+            _callback: PhantomData,
         };
         let ret = if write {
             T::write(dev, io)

@@ -68,7 +68,7 @@ impl<T: Driver> Device<T> {
     /// not checked (`do_io_rw` still takes `memory_lock` for reading around
     /// each access, inside the arbiter's lock; nothing takes them the other
     /// way round).
-    pub(crate) fn vga_rw(&self, pos: Position, io: UserIo, write: bool) -> Result<usize> {
+    pub(crate) fn vga_rw(&self, pos: Position, io: UserIo<'_>, write: bool) -> Result<usize> {
         if !self.has_vga() {
             return Err(EINVAL);
         }

@@ -27,6 +27,11 @@
 //! - `vfio_config_free()`: drop it.
 
 use super::uapi::VFIO_PCI_MSI_IRQ_INDEX;
+use core::sync::atomic::{
+    AtomicBool,
+    AtomicU8,
+    Ordering::Relaxed, //
+};
 
 #[path = "config/bars.rs"]
 mod bars;
@@ -308,21 +313,28 @@ pub trait RwHost: PhysConfig {
 
 /// The virtual config space of one open device.
 ///
+/// [`VirtConfig::init`] takes `&mut self`; afterwards every access takes
+/// `&self`, so that reads need no lock, as upstream's (whose `vconfig` is
+/// read without one).  What an access may change after init (`vconfig`,
+/// `bardirty`, `virq_disabled`) is atomic, byte by byte: a reader racing
+/// with a writer sees each byte before or after the write, never a torn
+/// byte, which is what upstream's readers see.  Writers must be serialized
+/// by the caller (a write is a read-modify-write of `vconfig`).
+///
 /// # Invariants
 ///
 /// `facts.cfg_size` is 0 (not initialized: every access is refused) or a
 /// multiple of 4 between [`PCI_STD_HEADER_SIZEOF`] and
 /// [`PCI_CFG_SPACE_EXP_SIZE`].
-#[derive(Clone)]
 pub struct VirtConfig {
     /// Shadow of config space: the virtualized bits the user reads.
-    vconfig: [u8; PCI_CFG_SPACE_EXP_SIZE],
+    vconfig: [AtomicU8; PCI_CFG_SPACE_EXP_SIZE],
     /// Per byte, the capability owning it (standard or extended ID, or
     /// [`PCI_CAP_ID_BASIC`], [`PCI_CAP_ID_INVALID`],
     /// [`PCI_CAP_ID_INVALID_VIRT`]).
     pci_config_map: [u8; PCI_CFG_SPACE_EXP_SIZE],
     /// The BARs were written since the last sizing fixup.
-    bardirty: bool,
+    bardirty: AtomicBool,
     /// BARs 0-5 and the ROM BAR as found at init, to restore after a reset.
     rbar: [u32; 7],
     /// `msi_perm` was chosen (from the first MSI capability).
@@ -332,7 +344,7 @@ pub struct VirtConfig {
     /// The device has extended capabilities to walk.
     extended_caps: bool,
     /// The user disabled INTx through the virtual COMMAND bit.
-    virq_disabled: bool,
+    virq_disabled: AtomicBool,
     /// What the init was told.
     facts: DeviceFacts,
 }
@@ -348,14 +360,14 @@ impl VirtConfig {
     /// with `EFAULT` until [`VirtConfig::init`].
     pub const fn new() -> Self {
         Self {
-            vconfig: [0; PCI_CFG_SPACE_EXP_SIZE],
+            vconfig: [const { AtomicU8::new(0) }; PCI_CFG_SPACE_EXP_SIZE],
             pci_config_map: [0; PCI_CFG_SPACE_EXP_SIZE],
-            bardirty: false,
+            bardirty: AtomicBool::new(false),
             rbar: [0; 7],
             has_msi_perm: false,
             msi_flags: 0,
             extended_caps: false,
-            virq_disabled: false,
+            virq_disabled: AtomicBool::new(false),
             facts: DeviceFacts {
                 cfg_size: 0,
                 vendor: 0,
@@ -377,9 +389,13 @@ impl VirtConfig {
         usize::from(self.facts.cfg_size)
     }
 
-    /// The virtual config space, `cfg_size` bytes.
-    pub fn vconfig(&self) -> &[u8] {
-        self.vconfig.get(..self.cfg_size()).unwrap_or(&[])
+    /// The byte at `pos` of the virtual config space (`None` past
+    /// `cfg_size`).
+    pub fn vconfig_byte(&self, pos: usize) -> Option<u8> {
+        self.vconfig
+            .get(..self.cfg_size())
+            .and_then(|v| v.get(pos))
+            .map(|b| b.load(Relaxed))
     }
 
     /// The owner of each byte, `cfg_size` bytes.
@@ -389,7 +405,7 @@ impl VirtConfig {
 
     /// Whether the BARs were written since their last sizing fixup.
     pub fn bardirty(&self) -> bool {
-        self.bardirty
+        self.bardirty.load(Relaxed)
     }
 
     /// BARs 0-5 and the ROM BAR saved at init.
@@ -404,7 +420,7 @@ impl VirtConfig {
 
     /// Whether the user disabled INTx through the virtual COMMAND bit.
     pub fn virq_disabled(&self) -> bool {
-        self.virq_disabled
+        self.virq_disabled.load(Relaxed)
     }
 
     /// The virtual interrupt pin (0: no INTx offered to the user).
@@ -429,7 +445,9 @@ impl VirtConfig {
         let map = self.pci_config_map.get_mut(pos..end).ok_or(-EINVAL)?;
         map.fill(PCI_CAP_ID_INVALID_VIRT);
         let v = self.vconfig.get_mut(pos..end).ok_or(-EINVAL)?;
-        v.copy_from_slice(bytes);
+        for (b, byte) in v.iter_mut().zip(bytes) {
+            *b.get_mut() = *byte;
+        }
         Ok(())
     }
 
@@ -460,8 +478,7 @@ impl VirtConfig {
             let byte = pos
                 .checked_add(i)
                 .and_then(|p| self.vconfig.get(p))
-                .copied()
-                .unwrap_or(0);
+                .map_or(0, |b| b.load(Relaxed));
             val = (val << 8) | u32::from(byte);
         }
         val
@@ -469,11 +486,11 @@ impl VirtConfig {
 
     /// Writes the low `count` (at most 4) bytes of `val` to `vconfig`;
     /// bytes past the array are dropped.
-    fn vwrite(&mut self, pos: usize, count: usize, val: u32) {
+    fn vwrite(&self, pos: usize, count: usize, val: u32) {
         let bytes = val.to_le_bytes();
         for (i, byte) in bytes.iter().take(count).enumerate() {
-            if let Some(b) = pos.checked_add(i).and_then(|p| self.vconfig.get_mut(p)) {
-                *b = *byte;
+            if let Some(b) = pos.checked_add(i).and_then(|p| self.vconfig.get(p)) {
+                b.store(*byte, Relaxed);
             }
         }
     }
@@ -488,7 +505,7 @@ impl VirtConfig {
         self.vread(pos, 2) as u16
     }
 
-    fn set_vword(&mut self, pos: usize, val: u16) {
+    fn set_vword(&self, pos: usize, val: u16) {
         self.vwrite(pos, 2, val.into());
     }
 }

@@ -17,6 +17,9 @@ use super::{
     PhysConfig,
     VirtConfig, //
 };
+use core::sync::atomic::Ordering::{
+    Relaxed, //
+};
 
 /// `vfio_generate_bar_flags()`: the type bits of a BAR as the PCI core
 /// sees the resource.
@@ -42,8 +45,8 @@ fn size_mask(len: u64) -> u64 {
 impl VirtConfig {
     /// `vfio_bar_fixup()`: makes the virtual BARs look like sized hardware
     /// BARs after the user wrote them.
-    pub(super) fn bar_fixup(&mut self) {
-        if !self.bardirty {
+    pub(super) fn bar_fixup(&self) {
+        if !self.bardirty.load(Relaxed) {
             return;
         }
 
@@ -96,7 +99,7 @@ impl VirtConfig {
         };
         self.vwrite(PCI_ROM_ADDRESS, 4, vrom);
 
-        self.bardirty = false;
+        self.bardirty.store(false, Relaxed);
     }
 
     /// `vfio_need_bar_restore()`: whether a BAR the device had at init no

@@ -118,7 +118,9 @@ impl VirtConfig {
     ) -> Result<InitNotes, i32> {
         let mut notes = InitNotes::default();
 
-        self.vconfig.fill(0);
+        for b in self.vconfig.iter_mut() {
+            *b.get_mut() = 0;
+        }
         self.pci_config_map.fill(PCI_CAP_ID_INVALID);
         if let Some(header) = self.pci_config_map.get_mut(..PCI_STD_HEADER_SIZEOF) {
             header.fill(PCI_CAP_ID_BASIC);
@@ -126,17 +128,19 @@ impl VirtConfig {
         self.has_msi_perm = false;
         self.msi_flags = 0;
         self.extended_caps = false;
-        self.virq_disabled = false;
+        *self.virq_disabled.get_mut() = false;
         self.facts = *facts;
 
         self.fill_vconfig_bytes(phys, 0, PCI_STD_HEADER_SIZEOF)?;
-        self.bardirty = true;
+        *self.bardirty.get_mut() = true;
 
         // For restore after reset.
-        for (i, rbar) in self.rbar.iter_mut().take(PCI_STD_NUM_BARS).enumerate() {
-            *rbar = Self::le32(&self.vconfig, PCI_BASE_ADDRESS_0 + 4 * i);
+        let mut rbar = [0u32; PCI_STD_NUM_BARS + 1];
+        for (i, r) in rbar.iter_mut().take(PCI_STD_NUM_BARS).enumerate() {
+            *r = self.vread(PCI_BASE_ADDRESS_0 + 4 * i, 4);
         }
-        self.rbar[PCI_STD_NUM_BARS] = Self::le32(&self.vconfig, PCI_ROM_ADDRESS);
+        rbar[PCI_STD_NUM_BARS] = self.vread(PCI_ROM_ADDRESS, 4);
+        self.rbar = rbar;
 
         if facts.is_virtfn {
             self.set_vword(PCI_VENDOR_ID, facts.vendor);
@@ -162,14 +166,6 @@ impl VirtConfig {
         self.cap_init(phys, &mut notes)?;
         self.ecap_init(phys, &mut notes)?;
         Ok(notes)
-    }
-
-    fn le32(bytes: &[u8], pos: usize) -> u32 {
-        let mut b = [0u8; 4];
-        if let Some(src) = bytes.get(pos..pos.saturating_add(4)) {
-            b.copy_from_slice(src);
-        }
-        u32::from_le_bytes(b)
     }
 
     /// `vfio_fill_vconfig_bytes()`: copies the device's bytes into

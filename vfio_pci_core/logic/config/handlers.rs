@@ -23,6 +23,9 @@ use super::{
     RwContext,
     VirtConfig, //
 };
+use core::sync::atomic::Ordering::{
+    Relaxed, //
+};
 
 /// One piece of an access: `count` (1, 2 or 4) bytes at `pos`, `offset`
 /// bytes into the capability that starts at `cap_start`.
@@ -35,7 +38,7 @@ pub(super) struct Access {
 }
 
 /// `is_bar()`: the offset is in a BAR or the ROM BAR.
-fn is_bar(offset: usize) -> bool {
+pub(super) fn is_bar(offset: usize) -> bool {
     (PCI_BASE_ADDRESS_0..PCI_BASE_ADDRESS_5 + 4).contains(&offset)
         || (PCI_ROM_ADDRESS..PCI_ROM_ADDRESS + 4).contains(&offset)
 }
@@ -49,7 +52,7 @@ fn touches_msi_flags(a: &Access) -> bool {
 impl VirtConfig {
     /// Dispatches a read to the handler's `readfn`.
     pub(super) fn read_fn<P: PhysConfig + ?Sized>(
-        &mut self,
+        &self,
         phys: &mut P,
         ctx: &RwContext,
         perm: &Perm,
@@ -70,7 +73,7 @@ impl VirtConfig {
     /// Dispatches a write to the handler's `writefn` (the caller drops
     /// writes to handlers without one).
     pub(super) fn write_fn<P: PhysConfig + ?Sized>(
-        &mut self,
+        &self,
         phys: &mut P,
         ctx: &RwContext,
         perm: &Perm,
@@ -118,7 +121,7 @@ impl VirtConfig {
     /// `vfio_default_config_write()`: writable virtual bits go to
     /// `vconfig`, writable real bits to the device (read-modify-write).
     fn default_write<P: PhysConfig + ?Sized>(
-        &mut self,
+        &self,
         phys: &mut P,
         perm: &Perm,
         a: &Access,
@@ -175,7 +178,7 @@ impl VirtConfig {
     /// `vfio_basic_config_read()`: the header, with BARs sized first and
     /// the virtual memory enable of devices without one.
     fn basic_read<P: PhysConfig + ?Sized>(
-        &mut self,
+        &self,
         phys: &mut P,
         perm: &Perm,
         a: &Access,
@@ -195,7 +198,7 @@ impl VirtConfig {
     /// caller holds `memory_lock`), then remembers the memory and I/O
     /// enables; a write of the INTx disable bit masks or unmasks INTx.
     fn basic_write<P: PhysConfig + ?Sized>(
-        &mut self,
+        &self,
         phys: &mut P,
         perm: &Perm,
         a: &Access,
@@ -239,17 +242,18 @@ impl VirtConfig {
         // Emulate INTx disable.
         if (PCI_COMMAND..=PCI_COMMAND + 1).contains(&a.offset) {
             let virt_intx_disable = self.vword(PCI_COMMAND) & PCI_COMMAND_INTX_DISABLE != 0;
-            if virt_intx_disable && !self.virq_disabled {
-                self.virq_disabled = true;
+            // Writers are serialized: nothing changes the flag between
+            // this swap and the effect it decides.
+            let was = self.virq_disabled.swap(virt_intx_disable, Relaxed);
+            if virt_intx_disable && !was {
                 fx.intx = Some(IntxAction::Mask);
-            } else if !virt_intx_disable && self.virq_disabled {
-                self.virq_disabled = false;
+            } else if !virt_intx_disable && was {
                 fx.intx = Some(IntxAction::Unmask);
             }
         }
 
         if is_bar(a.offset) {
-            self.bardirty = true;
+            self.bardirty.store(true, Relaxed);
         }
         Ok(fx)
     }
@@ -257,7 +261,7 @@ impl VirtConfig {
     /// `vfio_pm_config_write()`: a write of PMCSR asks for a power state,
     /// which the kernel sets (the state bits are not writable).
     fn pm_write<P: PhysConfig + ?Sized>(
-        &mut self,
+        &self,
         phys: &mut P,
         perm: &Perm,
         a: &Access,
@@ -280,7 +284,7 @@ impl VirtConfig {
     /// byte starts a VPD read or write through the kernel's VPD access; the
     /// flag toggles when it completes (never on error: the user times out).
     fn vpd_write<P: PhysConfig + ?Sized>(
-        &mut self,
+        &self,
         phys: &mut P,
         perm: &Perm,
         a: &Access,
@@ -313,7 +317,7 @@ impl VirtConfig {
     /// device can FLR and always reads back zero; a new MRRS is applied by
     /// the kernel, no lower than the device's MPS.
     fn exp_write<P: PhysConfig + ?Sized>(
-        &mut self,
+        &self,
         phys: &mut P,
         perm: &Perm,
         a: &Access,
@@ -342,7 +346,7 @@ impl VirtConfig {
     /// `vfio_af_config_write()`: Initiate FLR resets the function if the
     /// device can FLR and report transactions pending; reads back zero.
     fn af_write<P: PhysConfig + ?Sized>(
-        &mut self,
+        &self,
         phys: &mut P,
         perm: &Perm,
         a: &Access,
@@ -370,7 +374,7 @@ impl VirtConfig {
     /// `vconfig`.  Kept, so that `vconfig` matches upstream byte for byte;
     /// the user never sees it.
     fn msi_read<P: PhysConfig + ?Sized>(
-        &mut self,
+        &self,
         phys: &mut P,
         ctx: &RwContext,
         perm: &Perm,
@@ -389,7 +393,7 @@ impl VirtConfig {
     /// Multiple Message Enable is capped by `msi_qmax`, and the result is
     /// written to the device too.
     fn msi_write<P: PhysConfig + ?Sized>(
-        &mut self,
+        &self,
         phys: &mut P,
         ctx: &RwContext,
         perm: &Perm,

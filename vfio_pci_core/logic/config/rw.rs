@@ -9,7 +9,10 @@
 //! across a capability of 10 bytes is cut where the capability ends.
 
 use super::{
-    handlers::Access,
+    handlers::{
+        is_bar,
+        Access, //
+    },
     perm,
     regs::*,
     Effects,
@@ -121,6 +124,20 @@ impl VirtConfig {
         })
     }
 
+    /// Whether a read of `count` bytes at `pos` may change the virtual
+    /// config, and so must be serialized with writes as writes are: a read
+    /// of a BAR sizes the BARs written since the last read
+    /// (`vfio_bar_fixup()`), a read of the MSI flags refreshes Multiple
+    /// Message Capable.  Every other read only reads `vconfig` and the
+    /// device, and needs no lock (upstream takes none for any read).
+    pub fn read_changes_state(&self, pos: u64, count: usize) -> bool {
+        let Ok(start) = usize::try_from(pos) else {
+            return false;
+        };
+        let end = start.saturating_add(count).min(PCI_STD_HEADER_SIZEOF);
+        (start..end).any(is_bar) || self.needs_irq_context(pos, count)
+    }
+
     /// `vfio_pci_config_rw_single()`: reads into or writes from `buf` the
     /// first piece of an access of `buf.len()` bytes at `pos` (an offset
     /// in the config region).
@@ -129,7 +146,7 @@ impl VirtConfig {
     /// `EFAULT` if the access leaves config space; other errors are the
     /// device's.  An empty `buf` is an empty piece.
     pub fn rw_single<P: PhysConfig + ?Sized>(
-        &mut self,
+        &self,
         phys: &mut P,
         ctx: &RwContext,
         pos: u64,
@@ -173,7 +190,7 @@ impl VirtConfig {
     /// Returns the bytes done, which is all of them, or the first error
     /// (pieces before it stay done, as upstream).
     pub fn rw<H: RwHost + ?Sized>(
-        &mut self,
+        &self,
         host: &mut H,
         ctx: &RwContext,
         pos: u64,

@@ -345,7 +345,7 @@ fn init_error_leaves_config_refusing_access() {
 #[test]
 fn uninitialized_config_refuses_access() {
     let mut d = edu();
-    let mut vc = Box::new(VirtConfig::new());
+    let vc = Box::new(VirtConfig::new());
     let mut buf = [0u8; 1];
     assert_eq!(
         vc.rw_single(&mut d.fake, &NO_IRQ, 0, &mut buf, false),

@@ -95,7 +95,7 @@ fn memory_lock_for_write_only_for_pieces_at_command() {
 #[test]
 fn failed_command_write_releases_lock_without_memory_state() {
     let mut d = igb_pf();
-    let mut vc = d.open();
+    let vc = d.open();
     d.fake.fail_at = Some(0x04);
     let mut buf = [0x06, 0x00];
     assert_eq!(vc.rw(&mut d.fake, &NO_IRQ, 4, &mut buf, true), Err(-EIO));

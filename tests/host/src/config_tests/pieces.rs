@@ -69,7 +69,7 @@ fn whole_config_space_reads_in_one_call() {
 #[test]
 fn access_outside_config_space_is_efault_before_any_piece() {
     let mut d = edu();
-    let mut vc = d.open();
+    let vc = d.open();
     let mut buf = [0u8; 8];
     assert_eq!(
         vc.rw(&mut d.fake, &NO_IRQ, 252, &mut buf, false),
@@ -97,7 +97,7 @@ fn access_outside_config_space_is_efault_before_any_piece() {
 #[test]
 fn empty_access_does_nothing() {
     let mut d = edu();
-    let mut vc = d.open();
+    let vc = d.open();
     assert_eq!(vc.rw(&mut d.fake, &NO_IRQ, 0, &mut [], true), Ok(0));
     assert_eq!(
         vc.rw_single(&mut d.fake, &NO_IRQ, 0, &mut [], true),
@@ -132,7 +132,7 @@ fn virtualized_bytes_never_reach_the_device() {
 #[test]
 fn device_error_stops_access_after_done_pieces() {
     let mut d = igb_pf();
-    let mut vc = d.open();
+    let vc = d.open();
     d.fake.fail_at = Some(0xf4);
     let mut buf = [0x11u8; 8];
     assert_eq!(vc.rw(&mut d.fake, &NO_IRQ, 0xf0, &mut buf, true), Err(-EIO));
@@ -142,7 +142,7 @@ fn device_error_stops_access_after_done_pieces() {
 #[test]
 fn effects_are_performed_after_their_piece() {
     let mut d = igb_pf();
-    let mut vc = d.open();
+    let vc = d.open();
     // PM header and PMC (read-only), then PMCSR asking for D3hot.
     let mut buf = [0x01, 0x50, 0x23, 0xc8, 0x03, 0x00, 0x00, 0x00];
     assert_eq!(vc.rw(&mut d.fake, &NO_IRQ, 0x40, &mut buf, true), Ok(8));
@@ -159,7 +159,7 @@ fn effects_are_performed_after_their_piece() {
 #[test]
 fn command_piece_unlocks_before_its_effects() {
     let mut d = igb_pf();
-    let mut vc = d.open();
+    let vc = d.open();
     let mut buf = [0x06, 0x04, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff];
     assert_eq!(vc.rw(&mut d.fake, &NO_IRQ, 0x04, &mut buf, true), Ok(8));
     let events: Vec<Ev> = d
