@@ -87,7 +87,7 @@ impl PageList {
         while done < npages {
             let rest = slots.get_mut(done..).ok_or(EINVAL)?;
             // SAFETY: `rest` is `rest.len()` slots, all NULL: the allocator fills them with
-            // pages it hands over to us.
+            // pages it hands over to us.  CAST: `usize` and `c_ulong` are 64-bit here.
             let filled = unsafe {
                 ffi::mlx5vf_rs_alloc_pages_bulk(
                     bindings::GFP_KERNEL_ACCOUNT,
