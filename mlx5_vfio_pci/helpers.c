@@ -4,6 +4,7 @@
  * Rust command layer of mlx5_vfio_pci (cmd.rs) calls.  One line each; all
  * logic is in Rust.
  */
+#include <linux/gfp.h>
 #include <linux/mlx5/driver.h>
 
 #include "helpers.h"
@@ -24,4 +25,13 @@ const void *mlx5vf_rs_cap_cur(struct mlx5_core_dev *mdev, int cap_type)
 struct device *mlx5vf_rs_mdev_device(struct mlx5_core_dev *mdev)
 {
 	return mdev->device;
+}
+
+/*
+ * alloc_pages_bulk() (a macro): fills the NULL slots of @pages, @npages of
+ * them, with order-0 pages; returns how many slots are filled.
+ */
+unsigned long mlx5vf_rs_alloc_pages_bulk(gfp_t gfp, unsigned long npages, struct page **pages)
+{
+	return alloc_pages_bulk(gfp, npages, pages);
 }

@@ -10,8 +10,10 @@
 
 struct device;
 struct mlx5_core_dev;
+struct page;
 
 const void *mlx5vf_rs_cap_cur(struct mlx5_core_dev *mdev, int cap_type);
 struct device *mlx5vf_rs_mdev_device(struct mlx5_core_dev *mdev);
+unsigned long mlx5vf_rs_alloc_pages_bulk(gfp_t gfp, unsigned long npages, struct page **pages);
 
 #endif

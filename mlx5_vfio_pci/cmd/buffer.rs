@@ -33,7 +33,6 @@ use kernel::{
     dma::DataDirection,
     error::to_result,
     page::{
-        Page,
         PAGE_SHIFT,
         PAGE_SIZE, //
     },
@@ -59,6 +58,69 @@ fn for_each_part(
     page_parts(size, PAGE_SIZE, offset, len)
         .map_err(Error::from_errno)?
         .try_for_each(&mut f)
+}
+
+/// The pages of a [`DataBuffer`], allocated in bulk like upstream's
+/// `mlx5vf_add_pages()`, and kept as the array of `struct page` pointers
+/// that the scatter table is built from.
+///
+/// # Invariants
+///
+/// Every slot of `pages` holds a distinct order-0 page allocated by
+/// `alloc_pages_bulk()` and owned by this list (only while a failed
+/// [`PageList::new`] drops it, some slots may be NULL).
+struct PageList {
+    pages: KVVec<*mut bindings::page>,
+}
+
+// SAFETY: The pages are owned by the list and may be freed on any thread.
+unsafe impl Send for PageList {}
+// SAFETY: `&PageList` only gives out page pointers, for reading their contents under the
+// rules of `DataBuffer`.
+unsafe impl Sync for PageList {}
+
+impl PageList {
+    /// `npages` pages (`mlx5vf_add_pages()`).
+    fn new(npages: usize) -> Result<Self> {
+        let mut slots = KVVec::from_elem(core::ptr::null_mut(), npages, GFP_KERNEL_ACCOUNT)?;
+        let mut done = 0;
+        while done < npages {
+            let rest = slots.get_mut(done..).ok_or(EINVAL)?;
+            // SAFETY: `rest` is `rest.len()` slots, all NULL: the allocator fills them with
+            // pages it hands over to us.  CAST: `usize` and `c_ulong` are 64-bit here.
+            let filled = unsafe {
+                ffi::mlx5vf_rs_alloc_pages_bulk(
+                    bindings::GFP_KERNEL_ACCOUNT,
+                    rest.len() as c_ulong,
+                    rest.as_mut_ptr(),
+                )
+            };
+            if filled == 0 {
+                // INVARIANT: The filled slots are pages of ours, the rest NULL; dropping the
+                // list frees the former.
+                drop(PageList { pages: slots });
+                return Err(ENOMEM);
+            }
+            // CAST: `filled <= rest.len()`, a `usize`.
+            done += filled as usize;
+        }
+        // INVARIANT: Every slot was filled by `alloc_pages_bulk()`.
+        Ok(Self { pages: slots })
+    }
+
+    fn len(&self) -> usize {
+        self.pages.len()
+    }
+}
+
+impl Drop for PageList {
+    /// `free_page_list()`.
+    fn drop(&mut self) {
+        for &page in self.pages.iter().rev().filter(|p| !p.is_null()) {
+            // SAFETY: An order-0 page we own (invariant), freed once.
+            unsafe { bindings::__free_pages(page, 0) };
+        }
+    }
 }
 
 /// The DMA mapping and mkey of a [`DataBuffer`].
@@ -89,7 +151,7 @@ unsafe impl Sync for Mapping {}
 /// context.
 pub(crate) struct DataBuffer {
     pd: Arc<Pd>,
-    pages: KVec<Page>,
+    pages: PageList,
     dir: DataDirection,
     mapping: Option<Mapping>,
 }
@@ -99,13 +161,9 @@ impl DataBuffer {
     /// `dir`, mapped now unless `dir` is [`DataDirection::None`] or there
     /// are no pages.
     pub(crate) fn new(pd: &Arc<Pd>, npages: usize, dir: DataDirection) -> Result<Self> {
-        let mut pages = KVec::with_capacity(npages, GFP_KERNEL_ACCOUNT)?;
-        for _ in 0..npages {
-            pages.push(Page::alloc_page(GFP_KERNEL_ACCOUNT)?, GFP_KERNEL_ACCOUNT)?;
-        }
         let mut buf = Self {
             pd: pd.clone(),
-            pages,
+            pages: PageList::new(npages)?,
             dir,
             mapping: None,
         };
@@ -134,7 +192,7 @@ impl DataBuffer {
             return Ok(m.mkey);
         }
         let mdev = self.pd.vhca.attached()?;
-        if self.pages.is_empty() || self.dir == DataDirection::None {
+        if self.pages.len() == 0 || self.dir == DataDirection::None {
             return Err(EINVAL);
         }
         // SAFETY: `mdev` is a live device.
@@ -166,22 +224,20 @@ impl DataBuffer {
 
     /// A scatter table of the pages, initialised and not mapped.
     fn alloc_sgt(&self, dev: *mut bindings::device) -> Result<KBox<Opaque<bindings::sg_table>>> {
-        let mut raw = KVec::with_capacity(self.pages.len(), GFP_KERNEL)?;
-        for page in self.pages.iter() {
-            raw.push(page.as_ptr(), GFP_KERNEL)?;
-        }
         // SAFETY: `dev` is a live device.
         let max_segment = match unsafe { bindings::dma_max_mapping_size(dev) } {
             0 => u32::MAX,
             max => u32::try_from(max).unwrap_or(u32::MAX),
         };
         let sgt = KBox::new(Opaque::<bindings::sg_table>::zeroed(), GFP_KERNEL)?;
-        // SAFETY: `sgt` is zeroed memory for a table; `raw` holds `raw.len()` valid pages.
+        let pages = &self.pages.pages;
+        // SAFETY: `sgt` is zeroed memory for a table; `pages` holds `pages.len()` valid
+        // pages, which the call only reads.
         to_result(unsafe {
             bindings::sg_alloc_table_from_pages_segment(
                 sgt.get(),
-                raw.as_mut_ptr(),
-                u32::try_from(raw.len())?,
+                pages.as_ptr().cast_mut(),
+                u32::try_from(pages.len())?,
                 0,
                 c_ulong::try_from(self.size())?,
                 max_segment,
@@ -271,9 +327,9 @@ impl DataBuffer {
     /// Runs `f` on the bytes of part `p`, mapped.
     fn with_bytes<R>(&self, p: PagePart, f: impl FnOnce(&[u8]) -> R) -> R {
         // PANIC: `for_each_part` passes only page indices inside the buffer.
-        let page = &self.pages[p.page];
+        let page = self.pages.pages[p.page];
         // SAFETY: `page` is an allocated page of ours.
-        let base = unsafe { bindings::kmap_local_page(page.as_ptr()) }.cast::<u8>();
+        let base = unsafe { bindings::kmap_local_page(page) }.cast::<u8>();
         // SAFETY: `kmap_local_page` maps the whole page; `p.at + p.len <= PAGE_SIZE`.  No one
         // writes the page meanwhile: the CPU only through `&mut self`, the device only
         // during a SAVE, which owns the buffer until it completes.
@@ -286,9 +342,9 @@ impl DataBuffer {
     /// Runs `f` on the bytes of part `p`, mapped writable.
     fn with_bytes_mut<R>(&mut self, p: PagePart, f: impl FnOnce(&mut [u8]) -> R) -> R {
         // PANIC: `for_each_part` passes only page indices inside the buffer.
-        let page = &self.pages[p.page];
+        let page = self.pages.pages[p.page];
         // SAFETY: `page` is an allocated page of ours.
-        let base = unsafe { bindings::kmap_local_page(page.as_ptr()) }.cast::<u8>();
+        let base = unsafe { bindings::kmap_local_page(page) }.cast::<u8>();
         // SAFETY: As in `with_bytes`; `&mut self` excludes any other CPU access.
         let r = f(unsafe { core::slice::from_raw_parts_mut(base.add(p.at), p.len) });
         // SAFETY: Mapped above, in this context, and not used after.
