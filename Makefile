@@ -11,7 +11,13 @@
 #   make clippy                lint build (W=e); never ship its objects
 #   make hosttest              cargo test of the pure logic, no kernel needed
 #   make modinfocheck          modinfo of the built modules against the C ones
+#   make nodmabufcheck         the build without dma-buf support, in a copy
 #   make check                 fmtcheck + clippy + hosttest + modinfocheck
+#                              + nodmabufcheck
+#
+# VFIO_RS_DMABUF=n leaves VFIO_DEVICE_FEATURE_DMA_BUF out even on a kernel
+# with CONFIG_PCI_P2PDMA and CONFIG_DMA_SHARED_BUFFER (without them it is
+# always left out); it also applies to clippy.
 #
 # KDIR defaults to the running kernel's build tree.  RUSTC/BINDGEN default to
 # the first candidate whose version equals the one the kernel was built with.
@@ -44,7 +50,7 @@ KMAKE = $(MAKE) -C $(KDIR) M=$(TOP) RUSTC=$(RUSTC) BINDGEN=$(BINDGEN) \
 
 RS_SOURCES = $(shell cd $(TOP) && git ls-files --cached --others --exclude-standard '*.rs' 2>/dev/null || find . -name '*.rs' -not -path './target/*')
 
-.PHONY: all modules modules_install uninstall clean fmt fmtcheck clippy hosttest modinfocheck check preflight test
+.PHONY: all modules modules_install uninstall clean fmt fmtcheck clippy hosttest modinfocheck nodmabufcheck check preflight test
 
 all: modules
 
@@ -99,7 +105,12 @@ hosttest:
 modinfocheck: modules
 	bash $(TOP)/scripts/check-modinfo.sh $(KDIR)
 
-check: fmtcheck hosttest clippy modinfocheck
+# VFIO_RS_DMABUF=n in a scratch copy of the tree: warning-free, and neither
+# the iommufd export nor the DMA_BUF namespace import.
+nodmabufcheck: preflight
+	bash $(TOP)/scripts/check-nodmabuf.sh $(KDIR)
+
+check: fmtcheck hosttest clippy modinfocheck nodmabufcheck
 
 # Every test: host tests, then the QEMU VM tests (builds the test kernel).
 test:

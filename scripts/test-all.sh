@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Runs every test of the project on a fresh or warm machine:
 #   1. host setup (Debian packages, bindgen) and the cached test kernel,
-#   2. the three modules, built warning-free, with rustfmt checked,
+#   2. the three modules, built warning-free, with rustfmt checked, and
+#      once more without dma-buf support (VFIO_RS_DMABUF=n) in a copy,
 #   3. host unit tests of the pure logic (cargo test),
 #   4. the QEMU VM tests: upstream VFIO kselftests and our own tests against
 #      the in-tree C vfio-pci and against ours, dmesg checked.
@@ -52,6 +53,7 @@ make -s KDIR="$KDIR" fmtcheck >/dev/null 2>&1; rc=$?
 [ $rc = 0 ] || make -s KDIR="$KDIR" fmtcheck 2>&1 | head -40
 count rustfmt $rc
 bash scripts/check-modinfo.sh "$KDIR"; count modinfo $?
+bash scripts/check-nodmabuf.sh "$KDIR"; count nodmabuf-build $?
 
 # cargo test of one crate; every test counts.
 cargo_tests() { # name dir

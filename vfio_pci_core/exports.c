@@ -15,11 +15,14 @@
 
 #include "exports_generated.h"
 
+#ifdef VFIO_RS_DMABUF
 /*
  * The one C-named export: the "private interconnect" with iommufd, which
  * finds it with symbol_get() (drivers/iommu/iommufd/pages.c).  Defined in
  * Rust (dmabuf/exporter.rs).  The in-tree vfio-pci-core exports the same
- * name, so the two cannot be loaded at once.
+ * name, so the two cannot be loaded at once.  Only with dma-buf support
+ * (VFIO_RS_DMABUF, set by vfio_pci_core/Kbuild), like upstream's
+ * vfio_pci_dmabuf.c.
  */
 struct dma_buf_attachment;
 struct phys_vec;
@@ -29,3 +32,4 @@ EXPORT_SYMBOL_FOR_MODULES(vfio_pci_dma_buf_iommufd_map, "iommufd");
 
 /* dma_buf_export() and friends are in the DMA_BUF namespace. */
 MODULE_IMPORT_NS("DMA_BUF");
+#endif

@@ -46,6 +46,7 @@ unsafe impl Plain for HotResetHdr {}
 
 /// The fixed part of `struct vfio_device_feature_dma_buf` (the ranges
 /// follow it).
+#[cfg(vfio_rs_dmabuf)]
 #[repr(C)]
 #[derive(Clone, Copy, Zeroable)]
 pub(crate) struct DmaBufHdr {
@@ -56,6 +57,7 @@ pub(crate) struct DmaBufHdr {
 }
 
 // SAFETY: `#[repr(C)]`, `u32`s only.
+#[cfg(vfio_rs_dmabuf)]
 unsafe impl Plain for DmaBufHdr {}
 
 // SAFETY: `struct vfio_region_dma_range` is `#[repr(C)]`, two `u64`s.

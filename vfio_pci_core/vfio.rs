@@ -121,7 +121,8 @@ impl VfioDev {
 
     /// Takes a registration reference (`vfio_device_try_get_registration()`),
     /// which makes unregistering the device wait for its drop; `None` if the
-    /// device is being unregistered.
+    /// device is being unregistered.  Only a dma-buf holds one.
+    #[cfg(vfio_rs_dmabuf)]
     pub(crate) fn try_get_registration(&self) -> Option<Registration> {
         // SAFETY: `ptr` is live (type invariant).
         if unsafe { ffi::vfio_device_try_get_registration(self.ptr.as_ptr()) } {
@@ -155,11 +156,14 @@ impl VfioDev {
 ///
 /// Holds one registration reference of the device at `.0`, which keeps it
 /// registered, and so allocated, until the drop.
+#[cfg(vfio_rs_dmabuf)]
 pub(crate) struct Registration(NonNull<ffi::vfio_device>);
 
 // SAFETY: A registration reference may be dropped from any thread.
+#[cfg(vfio_rs_dmabuf)]
 unsafe impl Send for Registration {}
 
+#[cfg(vfio_rs_dmabuf)]
 impl Drop for Registration {
     fn drop(&mut self) {
         // SAFETY: Drops the reference this holds (type invariant).

@@ -17,6 +17,10 @@
 mod config;
 mod device;
 mod devset;
+#[cfg(vfio_rs_dmabuf)]
+mod dmabuf;
+#[cfg(not(vfio_rs_dmabuf))]
+#[path = "dmabuf_disabled.rs"]
 mod dmabuf;
 mod driver;
 mod eventfd;
