@@ -43,6 +43,7 @@ use kernel::{
         SpinLock, //
     },
 };
+use vfio_pci_core::migration::PrecopyOptIn;
 
 /// What `state` protects.
 pub(crate) struct MigInner {
@@ -201,10 +202,11 @@ impl Migration {
 
     /// `migration_set_state`: walks from the current state to `new_state`
     /// one arc at a time; returns the file the last arc opens, if any.
+    /// `opt_in` gives a saving file the device's pre-copy v2 opt-in.
     pub(crate) fn set_state(
         self: &Arc<Self>,
         new_state: u32,
-        precopy_v2: bool,
+        opt_in: &dyn Fn() -> PrecopyOptIn,
     ) -> Result<Option<ARef<File>>> {
         let mut st = self.lock();
         let mut res = None;
@@ -212,7 +214,7 @@ impl Migration {
             let next =
                 next_state_raw(self.flags(), st.mig_state, new_state).map_err(Error::from_errno)?;
             let step = mlx5_step(st.mig_state, next).ok_or(EINVAL)?;
-            let file = self.step(&mut st, step, precopy_v2)?;
+            let file = self.step(&mut st, step, opt_in)?;
             st.mig_state = next;
             if let Some(f) = file {
                 // Upstream: an arc that opens a file ends the transition.
@@ -231,7 +233,7 @@ impl Migration {
         self: &Arc<Self>,
         st: &mut StateGuard<'_>,
         step: Mlx5Step,
-        precopy_v2: bool,
+        opt_in: &dyn Fn() -> PrecopyOptIn,
     ) -> Result<Option<ARef<File>>> {
         match step.vhca_command() {
             Some(VhcaCommand::Suspend(op_mod)) => {
@@ -259,7 +261,7 @@ impl Migration {
             | Mlx5Step::ResumeInitiator => Ok(None),
             Mlx5Step::StartStopCopy | Mlx5Step::StartPreCopy => {
                 let track = step == Mlx5Step::StartPreCopy;
-                let (migf, file) = SaveFile::create(self.clone(), track, precopy_v2)?;
+                let (migf, file) = SaveFile::create(self.clone(), track, opt_in())?;
                 st.saving = Some(migf);
                 Ok(Some(file))
             }

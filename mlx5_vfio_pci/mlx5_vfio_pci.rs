@@ -112,7 +112,7 @@ impl vfio_pci_core::Driver for Mlx5VfioPci {
 
     fn migration_set_state(dev: &Device<Self>, new_state: u32) -> Result<Option<ARef<File>>> {
         let mig = dev.data().mig.as_ref().ok_or(ENOTTY)?;
-        mig.set_state(new_state, dev.precopy_info_v2())
+        mig.set_state(new_state, &|| dev.precopy_opt_in())
     }
 
     fn migration_get_state(dev: &Device<Self>) -> Result<u32> {

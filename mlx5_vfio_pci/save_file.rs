@@ -65,7 +65,8 @@ use kernel::{
 use vfio_pci_core::migration::{
     self as core_mig,
     MigrationFileOps,
-    PrecopyInfo, //
+    PrecopyInfo,
+    PrecopyOptIn, //
 };
 
 /// How upstream queries the firmware while a saving file exists
@@ -174,9 +175,9 @@ fn pages(bytes: u64) -> Result<usize> {
 #[pin_data]
 pub(crate) struct SaveFile {
     mig: Arc<Migration>,
-    /// The user opted in to `VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2` when
-    /// the file was opened.
-    precopy_v2: bool,
+    /// Whether the user opted in to `VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2`,
+    /// asked at each `VFIO_MIG_GET_PRECOPY_INFO`, as upstream does.
+    opt_in: PrecopyOptIn,
     #[pin]
     inner: Mutex<SaveInner>,
     /// Wakes poll() when data is queued or the file dies.
@@ -191,7 +192,7 @@ impl SaveFile {
     pub(crate) fn create(
         mig: Arc<Migration>,
         track: bool,
-        precopy_v2: bool,
+        opt_in: PrecopyOptIn,
     ) -> Result<(Arc<Self>, ARef<File>)> {
         let vhca = mig.vhca().clone();
         let pd = Pd::new(&vhca)?;
@@ -232,7 +233,7 @@ impl SaveFile {
         let this = Arc::pin_init(
             pin_init!(Self {
                 mig,
-                precopy_v2,
+                opt_in,
                 inner <- new_mutex!(inner),
                 wait <- new_poll_condvar!("mlx5vf_save_wait"),
             }),
@@ -497,8 +498,9 @@ impl MigrationFileOps for SaveFile {
     }
 
     fn precopy_info(&self, flags: u32) -> Result<PrecopyInfo> {
+        let v2 = self.opt_in.v2();
         let st = self.mig.lock();
-        let flags = check_precopy_ioctl(PRECOPY_INFO_SIZE, flags, self.precopy_v2, st.mig_state)
+        let flags = check_precopy_ioctl(PRECOPY_INFO_SIZE, flags, v2, st.mig_state)
             .map_err(Error::from_errno)?;
         let (inc_length, migration_state) = if query_increment(st.mig_state) {
             let state = self.inner.lock().acct.state;
@@ -518,7 +520,7 @@ impl MigrationFileOps for SaveFile {
         if inner.acct.state == SaveState::Error {
             return Err(ENODEV);
         }
-        let reinit = is_reinit(self.precopy_v2, migration_state);
+        let reinit = is_reinit(v2, migration_state);
         let pos = inner.pos;
         let report = precopy_info(&mut inner.acct, pos, inc_length, flags, reinit);
         if let Some(save) = report.save {

@@ -238,6 +238,13 @@ impl<T: Driver> Device<T> {
         self.vdev.precopy_info_v2()
     }
 
+    /// A handle that answers [`Self::precopy_info_v2`] later, at each
+    /// `VFIO_MIG_GET_PRECOPY_INFO` of a saving file, as upstream reads
+    /// `vdev->precopy_info_v2` there; it keeps the VFIO device allocated.
+    pub fn precopy_opt_in(&self) -> crate::migration::PrecopyOptIn {
+        crate::migration::PrecopyOptIn(self.vdev.get())
+    }
+
     /// The driver's own per-device state.
     pub fn data(&self) -> &T::Data {
         &self.data

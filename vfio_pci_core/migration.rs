@@ -23,6 +23,7 @@ use crate::{
         IoctlArg,
         Plain, //
     },
+    vfio::VfioDevRef,
 };
 use core::marker::PhantomData;
 use kernel::{
@@ -94,7 +95,7 @@ pub trait MigrationFileOps: Send + Sync + 'static {
     /// `VFIO_MIG_GET_PRECOPY_INFO`, after the core has checked `argsz`:
     /// `flags` is the user's input.  Upstream's
     /// `vfio_check_precopy_ioctl()` zeroes it for a user that opted in to
-    /// the v2 interface ([`crate::Device::precopy_info_v2`]); the
+    /// the v2 interface (ask a [`PrecopyOptIn`] kept from the device); the
     /// implementor, which knows its device, does that.
     fn precopy_info(&self, _flags: u32) -> Result<PrecopyInfo> {
         Err(ENOTTY)
@@ -102,6 +103,22 @@ pub trait MigrationFileOps: Send + Sync + 'static {
 
     /// The last fd of the file is closed (upstream's `release` fop).
     fn release(&self) {}
+}
+
+/// Whether the user of a device opted in to the v2
+/// `VFIO_MIG_GET_PRECOPY_INFO` (`VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2`),
+/// read when asked: a saving file keeps one from
+/// [`crate::Device::precopy_opt_in`] and asks at each ioctl, as upstream's
+/// drivers read `vdev->precopy_info_v2` there.  It holds a reference to
+/// the VFIO device, so it may outlive the open session and the driver's
+/// binding.
+pub struct PrecopyOptIn(pub(crate) VfioDevRef);
+
+impl PrecopyOptIn {
+    /// The opt-in, now.
+    pub fn v2(&self) -> bool {
+        self.0.precopy_info_v2()
+    }
 }
 
 /// The `file_operations` of the migration files of `F`.

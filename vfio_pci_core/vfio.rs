@@ -85,6 +85,40 @@ unsafe impl Send for VfioDev {}
 // SAFETY: See `Send`.
 unsafe impl Sync for VfioDev {}
 
+/// A reference on a VFIO device's `struct device` (`get_device()`): the
+/// `struct vfio_device`, and the core's state stored with it, stay
+/// allocated until it is dropped, even after the device is unregistered.
+///
+/// # Invariants
+///
+/// `ptr` is a VFIO device on which this value holds one reference.
+pub(crate) struct VfioDevRef {
+    ptr: NonNull<ffi::vfio_device>,
+}
+
+// SAFETY: A device reference may be taken and dropped on any thread; the one field
+// read through it is read as upstream's drivers read it (see `precopy_info_v2`).
+unsafe impl Send for VfioDevRef {}
+// SAFETY: As above; `&VfioDevRef` only reads.
+unsafe impl Sync for VfioDevRef {}
+
+impl VfioDevRef {
+    /// `vdev->precopy_info_v2` now (see [`VfioDev::precopy_info_v2`]).
+    pub(crate) fn precopy_info_v2(&self) -> bool {
+        // SAFETY: `ptr` is live (type invariant); the VFIO core writes this byte under
+        // the device's lock and a racy read of a `u8` is what upstream's drivers do.
+        unsafe { core::ptr::read_volatile(&raw const (*self.ptr.as_ptr()).precopy_info_v2) != 0 }
+    }
+}
+
+impl Drop for VfioDevRef {
+    fn drop(&mut self) {
+        // SAFETY: Drops the reference `VfioDev::get` took (type invariant); the
+        // last one frees the device through the VFIO core's release.
+        unsafe { bindings::put_device(&raw mut (*self.ptr.as_ptr()).device) };
+    }
+}
+
 impl VfioDev {
     /// `vdev->precopy_info_v2`: the user of this open session opted in to
     /// the v2 `VFIO_MIG_GET_PRECOPY_INFO` (`VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2`).
@@ -92,6 +126,16 @@ impl VfioDev {
         // SAFETY: `ptr` is live (type invariant); the VFIO core writes this byte under
         // the device's lock and a racy read of a `u8` is what upstream's drivers do.
         unsafe { core::ptr::read_volatile(&raw const (*self.ptr.as_ptr()).precopy_info_v2) != 0 }
+    }
+
+    /// A counted reference to this VFIO device, for an object that may
+    /// outlive the open session (a migration data file).
+    pub(crate) fn get(&self) -> VfioDevRef {
+        // SAFETY: `ptr` is live (type invariant); the reference taken here is
+        // dropped by `VfioDevRef::drop`.
+        unsafe { bindings::get_device(&raw mut (*self.ptr.as_ptr()).device) };
+        // INVARIANT: the reference just taken keeps `ptr` live.
+        VfioDevRef { ptr: self.ptr }
     }
 
     /// The device set this device is in (`None` only before probe assigned

@@ -783,6 +783,45 @@ static void firmware_failures(int a, const char *abdf, int b, const char *bbdf)
 }
 
 /* The PF detaches its VFs (mlx5_sriov_detach()): commands get ENOTCONN. */
+/*
+ * The v2 pre-copy opt-in (VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2) counts
+ * from the moment it is made, also for a saving fd opened before: before
+ * it, VFIO_MIG_GET_PRECOPY_INFO leaves the input flags as they were (v1);
+ * after it, flags are output only (0 or REINIT).  Stays opted in until
+ * the device is closed.
+ */
+static void precopy_v2_opt_in(int dev, const char *bdf)
+{
+	struct vfio_device_feature opt_in = {
+		.argsz = sizeof(opt_in),
+		.flags = VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2,
+	};
+	struct vfio_precopy_info info;
+	int fd, ret;
+
+	fd = go(dev, VFIO_DEVICE_STATE_PRE_COPY, bdf);
+	if (fd < 0)
+		return;
+	memset(&info, 0, sizeof(info));
+	info.argsz = sizeof(info);
+	info.flags = 0x80;
+	ret = ioctl(fd, VFIO_MIG_GET_PRECOPY_INFO, &info);
+	check(ret == 0 && info.flags == 0x80,
+	      "v1 PRECOPY_INFO leaves the input flags (saw ret %d flags %#x)", ret, info.flags);
+	ret = ioctl(dev, VFIO_DEVICE_FEATURE, &opt_in);
+	check(ret == 0, "opt in to PRECOPY_INFOv2 with a saving fd open (%s)",
+	      ret ? strerror(errno) : "ok");
+	memset(&info, 0, sizeof(info));
+	info.argsz = sizeof(info);
+	info.flags = 0x80;
+	ret = ioctl(fd, VFIO_MIG_GET_PRECOPY_INFO, &info);
+	check(ret == 0 && !(info.flags & ~VFIO_PRECOPY_INFO_REINIT),
+	      "v2 PRECOPY_INFO on that fd: flags are output only (saw ret %d flags %#x)",
+	      ret, info.flags);
+	close(fd);
+	back_to_running(dev, bdf);
+}
+
 static void vf_detach(int a, const char *abdf)
 {
 	unsigned char byte;
@@ -1087,6 +1126,7 @@ int main(int argc, char **argv)
 	reset_mid_migration(a, abdf, b, bbdf);
 	firmware_failures(a, abdf, b, bbdf);
 	vf_detach(a, abdf);
+	precopy_v2_opt_in(b, bbdf);
 
 	close(a);
 	close(b);
