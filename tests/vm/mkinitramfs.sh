@@ -107,23 +107,19 @@ if [ -n "$moddir" ]; then
 		die "depmod wrote no vfio_pci: alias for our vfio_pci"
 fi
 
-# The firmware simulator, by path only.
-if [ -n "$simko" ]; then
-	magic=$(modinfo -F vermagic "$simko")
+# Test-only modules, by path only (never under /lib/modules): each must
+# match the test kernel.
+add_test_ko() { # built.ko destination-in-initramfs
+	local magic
+	magic=$(modinfo -F vermagic "$1")
 	[ "${magic%% *}" = "$kver" ] ||
-		die "$simko was built for '${magic%% *}', the test kernel is $kver"
-	install -m 0644 "$simko" "$stage/vfio/mlx5sim/mlx5_sim.ko"
-	strip --strip-debug "$stage/vfio/mlx5sim/mlx5_sim.ko"
-fi
-
-# The test IRQ bypass consumer, by path only.
-if [ -n "$consumerko" ]; then
-	magic=$(modinfo -F vermagic "$consumerko")
-	[ "${magic%% *}" = "$kver" ] ||
-		die "$consumerko was built for '${magic%% *}', the test kernel is $kver"
-	install -m 0644 "$consumerko" "$stage/vfio/irqbypass/irqbypass_consumer.ko"
-	strip --strip-debug "$stage/vfio/irqbypass/irqbypass_consumer.ko"
-fi
+		die "$1 was built for '${magic%% *}', the test kernel is $kver"
+	install -m 0644 "$1" "$stage/$2"
+	strip --strip-debug "$stage/$2"
+}
+# The firmware simulator and the IRQ bypass consumer.
+[ -z "$simko" ] || add_test_ko "$simko" vfio/mlx5sim/mlx5_sim.ko
+[ -z "$consumerko" ] || add_test_ko "$consumerko" vfio/irqbypass/irqbypass_consumer.ko
 
 # Tests and guest scripts.
 install -m 0755 "$selftests"/vfio_* "$stage/vfio/selftests/"
