@@ -337,17 +337,15 @@ impl<T: Driver> Device<T> {
 
     /// Reads or writes `buf` at `pos` in `virt`, the virtual config space.
     ///
-    /// Writes, and the few reads that change the virtual config, hold
-    /// `config`: a write is a read-modify-write of `vconfig` and of the
-    /// device, and two at once could lose one.  Other reads take no lock,
-    /// as upstream's: they only load `vconfig` (atomically, byte by byte)
-    /// and read the device, so a read racing with a write sees each byte
-    /// before or after it, which is all upstream promises too.  This
-    /// saves a mutex per read, which is most of what config reads cost
-    /// beyond upstream's.
+    /// Takes no lock of its own, as upstream's `vfio_pci_config_rw()`
+    /// takes none: `virt` is atomic byte by byte, so a read racing with a
+    /// write sees each byte before or after it, and two writes racing on
+    /// the same bytes leave one of them, as upstream's do (the pieces that
+    /// write COMMAND hold `memory_lock`, as upstream's).  Serializing
+    /// writers with a mutex cost about 3000 instructions a write under
+    /// lockdep, most of what config writes cost beyond upstream's
+    /// (`Documentation/benchmarks.rst`).
     fn config_rw_chunk(&self, virt: &VirtConfig, pos: u64, buf: &mut [u8], write: bool) -> Result {
-        let _serial =
-            (write || virt.read_changes_state(pos, buf.len())).then(|| self.config.lock());
         // Only the MSI capability's handlers read the interrupt state; the
         // `irqs` lock (after `config` in the lock order) is taken for them
         // alone, and dropped before the pieces run (they may take it).

@@ -148,8 +148,9 @@ pub struct Device<T: Driver> {
     pub(crate) sriov: Sriov,
     #[pin]
     pub(crate) open: Mutex<OpenState>,
-    /// Owns the virtual config space while the device is open; writers of
-    /// it hold this lock (readers need not: see `config_rw_chunk`).
+    /// Owns the virtual config space while the device is open; held to
+    /// create and free it.  Accesses through the fd take no lock (see
+    /// `config_rw_chunk`).
     #[pin]
     pub(crate) config: Mutex<Option<KBox<VirtConfig>>>,
     /// The config that `config` holds, published for lock-free readers;

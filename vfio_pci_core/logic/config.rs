@@ -318,8 +318,9 @@ pub trait RwHost: PhysConfig {
 /// read without one).  What an access may change after init (`vconfig`,
 /// `bardirty`, `virq_disabled`) is atomic, byte by byte: a reader racing
 /// with a writer sees each byte before or after the write, never a torn
-/// byte, which is what upstream's readers see.  Writers must be serialized
-/// by the caller (a write is a read-modify-write of `vconfig`).
+/// byte, which is what upstream's readers see.  Writers need not be
+/// serialized for memory safety; two writes racing on the same bytes (a
+/// read-modify-write of `vconfig` each) leave one of them, as upstream's.
 ///
 /// # Invariants
 ///
@@ -459,7 +460,14 @@ impl VirtConfig {
             return false;
         };
         let end = start.saturating_add(count).min(PCI_CFG_SPACE_SIZE);
-        (start..end).any(|p| self.map_at(p) == PCI_CAP_ID_MSI)
+        self.pci_config_map
+            .get(start..end)
+            .is_some_and(|map| map.contains(&PCI_CAP_ID_MSI))
+    }
+
+    /// The map bytes `start..end` (`None` outside the array).
+    fn map_slice(&self, start: usize, end: usize) -> Option<&[u8]> {
+        self.pci_config_map.get(start..end)
     }
 
     /// The map value at `pos` (`PCI_CAP_ID_INVALID` outside the array).
@@ -473,6 +481,24 @@ impl VirtConfig {
     /// Reads `count` (at most 4) bytes of `vconfig`, little-endian; bytes
     /// past the array read as zero.
     fn vread(&self, pos: usize, count: usize) -> u32 {
+        match pos
+            .checked_add(count)
+            .and_then(|end| self.vconfig.get(pos..end))
+        {
+            Some([b]) => return b.load(Relaxed).into(),
+            Some([b0, b1]) => {
+                return u16::from_le_bytes([b0.load(Relaxed), b1.load(Relaxed)]).into()
+            }
+            Some([b0, b1, b2, b3]) => {
+                return u32::from_le_bytes([
+                    b0.load(Relaxed),
+                    b1.load(Relaxed),
+                    b2.load(Relaxed),
+                    b3.load(Relaxed),
+                ])
+            }
+            _ => {}
+        }
         let mut val = 0u32;
         for i in (0..count.min(4)).rev() {
             let byte = pos

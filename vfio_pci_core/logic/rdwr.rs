@@ -72,12 +72,19 @@ impl Iterator for Steps {
             let len = self.count.min(self.x_end - off);
             (Step::Excluded { off, len }, len)
         } else {
-            let width = [8u8, 4, 2]
-                .into_iter()
-                .find(|&w| {
-                    w <= self.max_width && fillable >= u64::from(w) && off % u64::from(w) == 0
-                })
-                .unwrap_or(1);
+            // The widest of 8, 4 and 2 that the region allows, that fits
+            // and that is aligned; else a byte.
+            let fits =
+                |w: u8| self.max_width >= w && fillable >= u64::from(w) && off % u64::from(w) == 0;
+            let width = if fits(8) {
+                8
+            } else if fits(4) {
+                4
+            } else if fits(2) {
+                2
+            } else {
+                1
+            };
             (Step::Io { off, width }, u64::from(width))
         };
         self.count -= len;

@@ -242,8 +242,9 @@ impl VirtConfig {
         // Emulate INTx disable.
         if (PCI_COMMAND..=PCI_COMMAND + 1).contains(&a.offset) {
             let virt_intx_disable = self.vword(PCI_COMMAND) & PCI_COMMAND_INTX_DISABLE != 0;
-            // Writers are serialized: nothing changes the flag between
-            // this swap and the effect it decides.
+            // The swap decides the effect, once per change of the bit;
+            // writers racing on it may apply their effects in either
+            // order, as upstream's (its `virq_disabled` is a plain bool).
             let was = self.virq_disabled.swap(virt_intx_disable, Relaxed);
             if virt_intx_disable && !was {
                 fx.intx = Some(IntxAction::Mask);

@@ -69,6 +69,17 @@ pub(super) struct Perm {
 /// bytes past the table read as zero (read-only, not virtualized), the
 /// state upstream gives every byte it did not set.
 fn load(table: &[u8], offset: usize, count: usize) -> u32 {
+    // The pieces of an access are 1, 2 or 4 bytes inside the table: one
+    // bounds check, then the bytes.
+    match offset
+        .checked_add(count)
+        .and_then(|end| table.get(offset..end))
+    {
+        Some(&[b]) => return b.into(),
+        Some(&[b0, b1]) => return u16::from_le_bytes([b0, b1]).into(),
+        Some(&[b0, b1, b2, b3]) => return u32::from_le_bytes([b0, b1, b2, b3]),
+        _ => {}
+    }
     let mut val = 0u32;
     for i in (0..count.min(4)).rev() {
         let byte = offset

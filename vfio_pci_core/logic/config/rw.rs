@@ -9,10 +9,7 @@
 //! across a capability of 10 bytes is cut where the capability ends.
 
 use super::{
-    handlers::{
-        is_bar,
-        Access, //
-    },
+    handlers::Access,
     perm,
     regs::*,
     Effects,
@@ -50,6 +47,15 @@ impl VirtConfig {
     /// `vfio_pci_cap_remaining_dword()`: bytes from `pos` to the end of
     /// its dword or of its capability, whichever comes first.
     fn cap_remaining_dword(&self, pos: usize) -> usize {
+        // Most accesses are dwords owned by one capability.
+        if pos.is_multiple_of(4) {
+            if let Some(&[a, b, c, d]) = pos.checked_add(4).and_then(|end| self.map_slice(pos, end))
+            {
+                if a == b && a == c && a == d {
+                    return 4;
+                }
+            }
+        }
         let cap = self.map_at(pos);
         let mut i = 1;
         while !(pos + i).is_multiple_of(4) && self.map_at(pos + i) == cap {
@@ -122,20 +128,6 @@ impl VirtConfig {
         } else {
             MemoryLock::Zap
         })
-    }
-
-    /// Whether a read of `count` bytes at `pos` may change the virtual
-    /// config, and so must be serialized with writes as writes are: a read
-    /// of a BAR sizes the BARs written since the last read
-    /// (`vfio_bar_fixup()`), a read of the MSI flags refreshes Multiple
-    /// Message Capable.  Every other read only reads `vconfig` and the
-    /// device, and needs no lock (upstream takes none for any read).
-    pub fn read_changes_state(&self, pos: u64, count: usize) -> bool {
-        let Ok(start) = usize::try_from(pos) else {
-            return false;
-        };
-        let end = start.saturating_add(count).min(PCI_STD_HEADER_SIZEOF);
-        (start..end).any(is_bar) || self.needs_irq_context(pos, count)
     }
 
     /// `vfio_pci_config_rw_single()`: reads into or writes from `buf` the

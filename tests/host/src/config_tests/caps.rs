@@ -342,26 +342,3 @@ fn irq_context_is_needed_only_for_accesses_reaching_msi() {
     assert!(!vc.needs_irq_context(0x100, 4));
     assert!(!vc.needs_irq_context(u64::MAX, 4));
 }
-
-#[test]
-fn only_bar_and_msi_reads_change_state() {
-    let mut d = igb_pf();
-    let vc = d.open();
-    // COMMAND/STATUS, the IDs, the interrupt pin: plain reads, no lock.
-    assert!(!vc.read_changes_state(0x04, 4));
-    assert!(!vc.read_changes_state(0x00, 4));
-    assert!(!vc.read_changes_state(0x3c, 4));
-    // A BAR byte (sized after a BAR write) or the ROM BAR.
-    assert!(vc.read_changes_state(0x10, 4));
-    assert!(vc.read_changes_state(0x27, 1));
-    assert!(vc.read_changes_state(0x0c, 8));
-    assert!(vc.read_changes_state(0x30, 4));
-    assert!(!vc.read_changes_state(0x28, 8));
-    assert!(vc.read_changes_state(0x00, 256));
-    // MSI (0x50..0x68 on igb): the flags read refreshes `vconfig`.
-    assert!(vc.read_changes_state(0x52, 2));
-    // Capabilities past the header, extended space, out of range.
-    assert!(!vc.read_changes_state(0x70, 4));
-    assert!(!vc.read_changes_state(0x100, 4));
-    assert!(!vc.read_changes_state(u64::MAX, 4));
-}
