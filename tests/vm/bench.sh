@@ -5,38 +5,109 @@
 # (tests/vm/progs/vfio_bench.c), and mlx5-vfio-pci's stop-copy migration on
 # two VFs of the mlx5 simulator (vfio_mig bench: save, resume and downtime
 # for 1, 16, 128 and 1024 MiB of state).  Prints each figure for both drivers
-# and the ratio ours/C (below 1.0: ours is faster).  Figures are medians of
-# many runs under TCG, where absolute numbers are inflated but both drivers
-# pay the same emulation.
+# and the ratio ours/C (below 1.0: ours is faster).
+#
+# The drivers alternate in rounds, in the order C, ours, ours, C, C, ours,
+# ... (each pair of rounds in both orders, so that a drift of the host's
+# speed during the boot weighs on both alike).  Per figure the table gives
+# each driver's median over its rounds of the per-round medians, and of the
+# per-round 10th percentiles (vfio_bench only): under TCG on a shared host
+# a run's timings are bimodal (each access takes its usual time, or about
+# 5 us more when the host delays QEMU), and the median of a run follows
+# whichever mode holds more than half of its samples, while the 10th
+# percentile stays in the fast one.  "spread" is the lowest and highest
+# ratio of the median over the pairs of rounds (C and ours measured next
+# to each other); a spread that straddles 1.0 says that the boot cannot
+# tell the drivers apart on that figure.
 #
 # The VM gets 6 GiB unless VFIO_RS_VM_MEM says otherwise: the 1 GiB
 # migration holds the state of both VFs in the simulator (2 GiB) and the
 # whole stream in the benchmark's memory (1 GiB), more than the default 4 GiB
 # leaves beside the kernel, its debugging and the initramfs.
 #
-# Usage: tests/vm/bench.sh
+# Usage: tests/vm/bench.sh [--rounds N] [--no-mig] [--raw]
+#   --rounds N  rounds per driver (default 2: C, ours, ours, C)
+#   --no-mig    vfio_bench only, no migration figures
+#   --raw       also print every round's figures
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../scripts/env.sh"
 
+rounds=2
+tests='^vfio_bench|^vfio_mig@bench'
+raw=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--rounds) rounds=${2:?}; shift 2 ;;
+	--no-mig) tests='^vfio_bench'; shift ;;
+	--raw) raw=1; shift ;;
+	*) die "unknown argument '$1' (see the usage in $0)" ;;
+	esac
+done
+[[ $rounds =~ ^[1-9][0-9]*$ ]] || die "--rounds: a positive number, not '$rounds'"
+
+order=
+for ((i = 0; i < rounds; i++)); do
+	if ((i % 2 == 0)); then order+=,c,rs; else order+=,rs,c; fi
+done
+order=${order#,}
+
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-VFIO_RS_VM_MEM=${VFIO_RS_VM_MEM:-6G} bash "$here/run.sh" --drivers c,rs --tests '^vfio_bench|^vfio_mig@bench' > "$out" 2>&1 || true
+VFIO_RS_VM_MEM=${VFIO_RS_VM_MEM:-6G} bash "$here/run.sh" --drivers "$order" --tests "$tests" > "$out" 2>&1 || true
 console=$(sed -n 's/^console log: //p' "$out")
 [ -n "$console" ] && [ -f "$console" ] || { cat "$out"; die "no console log"; }
+echo "drivers in order: $order; console: $console"
+python3 - "$console" "$raw" <<'EOF'
+import re, statistics, sys
 
-# "--- begin <driver>/<test> ---" opens a section; BENCH lines follow.
-printf "%-22s %12s %12s %8s\n" "benchmark (median ns)" C ours ours/C
-awk '
-	/^--- begin / {
-		split($3, a, "/"); drv = a[1]
-		dev = (a[2] ~ /@edu/) ? "edu" : (a[2] ~ /^vfio_mig/) ? "mlx5" : "igb"
-	}
-	/^BENCH / { key = dev "/" $2; med[drv, key] = $3; keys[key] = 1 }
-	END {
-		for (k in keys) {
-			c = med["c", k]; r = med["rs", k]
-			ratio = (c > 0 && r > 0) ? sprintf("%.3f", r / c) : "-"
-			printf "%-22s %12s %12s %8s\n", k, c ? c : "-", r ? r : "-", ratio
-		}
-	}' "$console" | sort
+console, raw = sys.argv[1], sys.argv[2] == "1"
+# round[drv] counts "=== driver <drv> ===" phases; "--- begin <drv>/<test>
+# ---" opens a section whose BENCH lines follow:
+#   vfio_bench: BENCH <name> <median> <p90> <n> <p10> <min>
+#   vfio_mig:   BENCH <name> <median>
+rounds = {}
+med = {}  # (drv, key) -> [per-round median]
+p10 = {}
+drv = dev = None
+for line in open(console, errors="replace"):
+    m = re.match(r"=== driver (\w+) ===", line)
+    if m:
+        rounds[m.group(1)] = rounds.get(m.group(1), 0) + 1
+        continue
+    m = re.match(r"--- begin (\w+)/(\S+) ---", line)
+    if m:
+        drv, test = m.groups()
+        dev = "edu" if "@edu" in test else "mlx5" if test.startswith("vfio_mig") else "igb"
+        continue
+    f = line.split()
+    if len(f) >= 3 and f[0] == "BENCH" and drv:
+        key = (drv, dev + "/" + f[1])
+        med.setdefault(key, []).append(int(f[2]))
+        if len(f) >= 6:
+            p10.setdefault(key, []).append(int(f[5]))
+
+def mid(v):
+    return statistics.median(v) if v else None
+
+def ratio(a, b):
+    return "%.3f" % (b / a) if a and b else "-"
+
+keys = sorted({k for _, k in med})
+print("%-22s %11s %11s %6s  %-11s %9s %9s %6s" %
+      ("benchmark (ns)", "C median", "ours", "ours/C", "spread", "C p10", "ours p10", "ours/C"))
+for k in keys:
+    c, r = med.get(("c", k), []), med.get(("rs", k), [])
+    pairs = [b / a for a, b in zip(c, r) if a and b]
+    spread = "%.2f-%.2f" % (min(pairs), max(pairs)) if pairs else "-"
+    cp, rp = mid(p10.get(("c", k), [])), mid(p10.get(("rs", k), []))
+    print("%-22s %11s %11s %6s  %-11s %9s %9s %6s" % (
+        k, "%d" % mid(c) if c else "-", "%d" % mid(r) if r else "-", ratio(mid(c), mid(r)),
+        spread, "%d" % cp if cp else "-", "%d" % rp if rp else "-", ratio(cp, rp)))
+if raw:
+    print()
+    print("per round (median ns):")
+    for k in keys:
+        for d in ("c", "rs"):
+            print("%-22s %-3s %s" % (k, d, " ".join(str(v) for v in med.get((d, k), []))))
+EOF

@@ -17,7 +17,8 @@
  *   irq_loop  loopback trigger (SET_IRQS DATA_NONE) to eventfd read
  *
  * Usage: vfio_bench BDF [iterations]
- * Output: "BENCH <name> <median_ns> <p90_ns> <iterations>" per line.
+ * Output: "BENCH <name> <median_ns> <p90_ns> <iterations> <p10_ns> <min_ns>"
+ * per line.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -61,8 +62,9 @@ static int cmp(const void *a, const void *b)
 static void report(const char *name, __u64 *t, int n)
 {
 	qsort(t, n, sizeof(*t), cmp);
-	printf("BENCH %s %llu %llu %d\n", name, (unsigned long long)t[n / 2],
-	       (unsigned long long)t[n * 9 / 10], n);
+	printf("BENCH %s %llu %llu %d %llu %llu\n", name, (unsigned long long)t[n / 2],
+	       (unsigned long long)t[n * 9 / 10], n, (unsigned long long)t[n / 10],
+	       (unsigned long long)t[0]);
 }
 
 static void setup(const char *bdf)
