@@ -27,26 +27,10 @@
 
 #include <linux/vfio.h>
 
+#include "tap.h"
 #include "vfio_test.h"
 
-static unsigned int checks, failures;
 static int container = -1, group = -1;
-
-static void check(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void check(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	checks++;
-	if (!ok)
-		failures++;
-	printf("%s %u - ", ok ? "ok" : "not ok", checks);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
 
 static double now(void)
 {
@@ -121,7 +105,7 @@ static int bound(const char *bdf)
 static void rebind(const char *bdf)
 {
 	write_sysfs("/sys/bus/pci/drivers_probe", bdf);
-	check(bound(bdf), "rebind: bound to vfio-pci again");
+	checkf(bound(bdf), "rebind: bound to vfio-pci again");
 }
 
 /* With a REQ eventfd: the unbind signals it and waits for the close. */
@@ -143,28 +127,28 @@ static void with_req(const char *bdf)
 	set->start = 0;
 	set->count = 1;
 	memcpy(set->data, &efd, sizeof(efd));
-	check(ioctl(device, VFIO_DEVICE_SET_IRQS, set) == 0, "SET_IRQS: REQ eventfd set");
+	checkf(ioctl(device, VFIO_DEVICE_SET_IRQS, set) == 0, "SET_IRQS: REQ eventfd set");
 
 	child = start_unbind(bdf);
 	pfd.fd = efd;
 	pfd.events = POLLIN;
-	check(poll(&pfd, 1, 10000) == 1, "unbind: REQ eventfd signalled within 10 s");
+	checkf(poll(&pfd, 1, 10000) == 1, "unbind: REQ eventfd signalled within 10 s");
 	if (read(efd, &count, sizeof(count)) != sizeof(count))
 		count = 0;
-	check(count >= 1, "unbind: REQ count %llu", (unsigned long long)count);
+	checkf(count >= 1, "unbind: REQ count %llu", (unsigned long long)count);
 	/* The unbind must still be waiting for us. */
-	check(!reaped(child, 0.5, &status), "unbind: still waiting while the fd is open");
+	checkf(!reaped(child, 0.5, &status), "unbind: still waiting while the fd is open");
 	t = now();
 	close_all(device);
 	close(efd);
 	if (!reaped(child, 10, &status)) {
-		check(0, "unbind: finished within 10 s of the close");
+		checkf(0, "unbind: finished within 10 s of the close");
 		kill(child, SIGKILL);
 		exit(1);
 	}
-	check(1, "unbind: finished %.3f s after the close", now() - t);
-	check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "unbind: sysfs write succeeded");
-	check(!bound(bdf), "unbind: device unbound");
+	checkf(1, "unbind: finished %.3f s after the close", now() - t);
+	checkf(WIFEXITED(status) && WEXITSTATUS(status) == 0, "unbind: sysfs write succeeded");
+	checkf(!bound(bdf), "unbind: device unbound");
 	rebind(bdf);
 }
 
@@ -176,16 +160,16 @@ static void without_req(const char *bdf)
 
 	device = vfio_test_open_group(bdf, &container, &group);
 	child = start_unbind(bdf);
-	check(!reaped(child, 1.0, &status), "unbind without REQ: waits while the fd is open");
+	checkf(!reaped(child, 1.0, &status), "unbind without REQ: waits while the fd is open");
 	close_all(device);
 	if (!reaped(child, 10, &status)) {
-		check(0, "unbind without REQ: finished within 10 s of the close");
+		checkf(0, "unbind without REQ: finished within 10 s of the close");
 		kill(child, SIGKILL);
 		exit(1);
 	}
-	check(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	checkf(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	      "unbind without REQ: finished after the close, sysfs write succeeded");
-	check(!bound(bdf), "unbind without REQ: device unbound");
+	checkf(!bound(bdf), "unbind without REQ: device unbound");
 	rebind(bdf);
 }
 
@@ -197,6 +181,5 @@ int main(int argc, char **argv)
 	}
 	with_req(argv[1]);
 	without_req(argv[1]);
-	printf("# %u checks, %u failed\n", checks, failures);
-	return failures ? 1 : 0;
+	return tap_done();
 }
