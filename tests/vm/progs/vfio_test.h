@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Shared by the VM test programs: opening a device through its IOMMU group
- * and the legacy type1 container, finding its VFIO cdev, mapping BAR0.
+ * and the legacy type1 container, finding its VFIO cdev, mapping BAR0,
+ * accesses to its regions through the device fd, waiting for an eventfd.
  */
 #ifndef VFIO_TEST_H
 #define VFIO_TEST_H
@@ -10,6 +11,7 @@
 #include <fcntl.h>
 #include <dirent.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,8 @@
 #include <unistd.h>
 
 #include <linux/vfio.h>
+
+#include "tap.h"
 
 /* Prints a TAP bail-out line for `what` with errno's text and exits 1. */
 static inline void vfio_test_die(const char *what)
@@ -109,6 +113,51 @@ static inline volatile __u32 *vfio_test_map_bar0(int device, size_t *size)
 	*size = reg.size;
 	p = mmap(NULL, reg.size, PROT_READ | PROT_WRITE, MAP_SHARED, device, reg.offset);
 	return p == MAP_FAILED ? NULL : p;
+}
+
+/* Writes @val at @off of BAR0, which starts at @bar0_offset of @device; bails out on failure. */
+static inline void vfio_test_bar_write32(int device, __u64 bar0_offset, __u32 off, __u32 val)
+{
+	if (pwrite(device, &val, 4, bar0_offset + off) != 4)
+		die("BAR0 write");
+}
+
+/* Reads 32 bits at @off of BAR0, which starts at @bar0_offset of @device; bails out on failure. */
+static inline __u32 vfio_test_bar_read32(int device, __u64 bar0_offset, __u32 off)
+{
+	__u32 val;
+
+	if (pread(device, &val, 4, bar0_offset + off) != 4)
+		die("BAR0 read");
+	return val;
+}
+
+/* Reads 16 bits at @off of config space, which starts at @cfg_offset of @device. */
+static inline __u16 vfio_test_cfg_read16(int device, __u64 cfg_offset, __u32 off)
+{
+	__u16 val;
+
+	if (pread(device, &val, 2, cfg_offset + off) != 2)
+		die("config read");
+	return val;
+}
+
+/* Writes 16 bits at @off of config space, which starts at @cfg_offset of @device. */
+static inline void vfio_test_cfg_write16(int device, __u64 cfg_offset, __u32 off, __u16 val)
+{
+	if (pwrite(device, &val, 2, cfg_offset + off) != 2)
+		die("config write");
+}
+
+/* Waits up to @ms for eventfd @fd; returns the counter read, 0 if it did not fire. */
+static inline __u64 vfio_test_wait_event(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	__u64 v = 0;
+
+	if (poll(&p, 1, ms) == 1 && read(fd, &v, 8) != 8)
+		die("eventfd read");
+	return v;
 }
 
 #endif
