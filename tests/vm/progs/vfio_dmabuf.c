@@ -195,20 +195,6 @@ static int write_pmcsr(int device, int pm, uint16_t state)
 	return pwrite(device, &ctrl, 2, cfg_offset + pm + PCI_PM_CTRL) == 2 ? 0 : -1;
 }
 
-/* The IOMMU group number of @dev_bdf, or -1. */
-static int iommu_group_of(const char *dev_bdf)
-{
-	char path[PATH_MAX], link[PATH_MAX];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
-		 dev_bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return -1;
-	link[n] = 0;
-	return atoi(strrchr(link, '/') + 1);
-}
 
 /*
  * Whether a hot reset of the device with its iommufd as proof of ownership
@@ -224,7 +210,7 @@ static bool hot_reset_expected(void)
 	    !strncmp(bdf + 5, "00:", 3))
 		return false;
 	snprintf(fn1, sizeof(fn1), "%.*s.1", (int)(len - 2), bdf);
-	return iommu_group_of(fn1) < 0 || iommu_group_of(fn1) == iommu_group_of(bdf);
+	return vfio_test_iommu_group(fn1) < 0 || vfio_test_iommu_group(fn1) == vfio_test_iommu_group(bdf);
 }
 
 /* VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY or _EXIT (SET, no data). */

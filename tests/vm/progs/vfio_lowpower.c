@@ -19,7 +19,6 @@
  *
  * Prints one TAP line per check, the plan, and exits 1 if any failed.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -120,25 +119,14 @@ static bool bar_readable(volatile uint32_t *bar)
 	return true;
 }
 
-static bool write_sysfs(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	bool ok;
-
-	if (fd < 0)
-		return false;
-	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
-	close(fd);
-	return ok;
-}
 
 /* Sets vfio_pci's disable_idle_d3 and rebinds the device, which latches it. */
 static bool rebind_with_idle_d3(const char *disable)
 {
-	return write_sysfs("/sys/module/vfio_pci/parameters/disable_idle_d3",
-			   disable) &&
-	       write_sysfs("/sys/bus/pci/drivers/vfio-pci/unbind", bdf) &&
-	       write_sysfs("/sys/bus/pci/drivers_probe", bdf);
+	return vfio_test_write_sysfs("/sys/module/vfio_pci/parameters/disable_idle_d3",
+				     disable) &&
+	       vfio_test_write_sysfs("/sys/bus/pci/drivers/vfio-pci/unbind", bdf) &&
+	       vfio_test_write_sysfs("/sys/bus/pci/drivers_probe", bdf);
 }
 
 static int feature(int device, __u32 flags, __u32 argsz, const void *data,
@@ -174,21 +162,10 @@ static int wakeup_entry(int device, int fd, __u32 argsz)
 static int open_device(int *iommufd)
 {
 	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
-	char dir_path[PATH_MAX], path[PATH_MAX] = "";
-	struct dirent *e;
-	int device = -1;
-	DIR *dir;
+	char path[PATH_MAX] = "";
+	int device;
 
-	*iommufd = -1;
-	snprintf(dir_path, sizeof(dir_path), "/sys/bus/pci/devices/%s/vfio-dev",
-		 bdf);
-	dir = opendir(dir_path);
-	while (dir && (e = readdir(dir)))
-		if (!strncmp(e->d_name, "vfio", 4))
-			snprintf(path, sizeof(path), "/dev/vfio/devices/%s",
-				 e->d_name);
-	if (dir)
-		closedir(dir);
+	vfio_test_find_cdev(bdf, path, sizeof(path));
 	device = open(path, O_RDWR);
 	*iommufd = open("/dev/iommu", O_RDWR);
 	bind.iommufd = *iommufd;

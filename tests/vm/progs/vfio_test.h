@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Shared by the VM test programs: opening a device through its IOMMU group
- * and the legacy type1 container, finding its VFIO cdev, mapping BAR0,
+ * Shared by the VM test programs: sysfs links and attributes of a device,
+ * opening it through its IOMMU group and the legacy type1 container,
+ * finding its VFIO cdev, mapping BAR0,
  * accesses to its regions through the device fd, waiting for an eventfd.
  */
 #ifndef VFIO_TEST_H
@@ -24,6 +25,58 @@
 
 #include "tap.h"
 
+/*
+ * Puts the last component of the target of the link
+ * /sys/bus/pci/devices/BDF/ATTR in @name (the group number for
+ * "iommu_group", the driver's name for "driver"); false if there is none
+ * or it does not fit.
+ */
+static inline bool vfio_test_link_name(const char *bdf, const char *attr, char *name,
+				       size_t size)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	const char *base;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", bdf, attr);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return false;
+	link[n] = 0;
+	base = strrchr(link, '/');
+	return snprintf(name, size, "%s", base ? base + 1 : link) < (int)size;
+}
+
+/* The IOMMU group number of device @bdf, or -1 if it has none. */
+static inline int vfio_test_iommu_group(const char *bdf)
+{
+	char name[32];
+
+	return vfio_test_link_name(bdf, "iommu_group", name, sizeof(name)) ? atoi(name) : -1;
+}
+
+/* Whether device @bdf is bound to vfio-pci. */
+static inline bool vfio_test_bound_to_vfio_pci(const char *bdf)
+{
+	char name[64];
+
+	return vfio_test_link_name(bdf, "driver", name, sizeof(name)) &&
+	       !strcmp(name, "vfio-pci");
+}
+
+/* Writes @val to the sysfs file @path; false if it could not be written whole. */
+static inline bool vfio_test_write_sysfs(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
+	close(fd);
+	return ok;
+}
+
 /* Prints a TAP bail-out line for `what` with errno's text and exits 1. */
 static inline void vfio_test_die(const char *what)
 {
@@ -39,15 +92,11 @@ static inline void vfio_test_die(const char *what)
 static inline void vfio_test_setup_group(const char *bdf, int *container, int *group)
 {
 	struct vfio_group_status status = { .argsz = sizeof(status) };
-	char path[PATH_MAX], link[PATH_MAX];
-	ssize_t n;
+	char path[PATH_MAX], name[32];
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
+	if (!vfio_test_link_name(bdf, "iommu_group", name, sizeof(name)))
 		vfio_test_die("iommu_group link");
-	link[n] = 0;
-	snprintf(path, sizeof(path), "/dev/vfio/%s", strrchr(link, '/') + 1);
+	snprintf(path, sizeof(path), "/dev/vfio/%s", name);
 	*container = open("/dev/vfio/vfio", O_RDWR);
 	*group = open(path, O_RDWR);
 	if (*container < 0 || *group < 0)

@@ -48,17 +48,6 @@ static void close_all(int device)
 	group = container = -1;
 }
 
-static int write_sysfs(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
 
 /* Starts a child that unbinds `bdf` from vfio-pci; returns its pid. */
 static pid_t start_unbind(const char *bdf)
@@ -71,7 +60,7 @@ static pid_t start_unbind(const char *bdf)
 		/* The child must not hold the device open itself. */
 		for (int fd = 3; fd < 1024; fd++)
 			close(fd);
-		_exit(write_sysfs("/sys/bus/pci/drivers/vfio-pci/unbind", bdf) ? 1 : 0);
+		_exit(vfio_test_write_sysfs("/sys/bus/pci/drivers/vfio-pci/unbind", bdf) ? 0 : 1);
 	}
 	return pid;
 }
@@ -89,23 +78,11 @@ static int reaped(pid_t pid, double secs, int *status)
 	return 0;
 }
 
-static int bound(const char *bdf)
-{
-	char path[PATH_MAX], link[PATH_MAX];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return 0;
-	link[n] = 0;
-	return !strcmp(strrchr(link, '/') + 1, "vfio-pci");
-}
 
 static void rebind(const char *bdf)
 {
-	write_sysfs("/sys/bus/pci/drivers_probe", bdf);
-	checkf(bound(bdf), "rebind: bound to vfio-pci again");
+	vfio_test_write_sysfs("/sys/bus/pci/drivers_probe", bdf);
+	checkf(vfio_test_bound_to_vfio_pci(bdf), "rebind: bound to vfio-pci again");
 }
 
 /* With a REQ eventfd: the unbind signals it and waits for the close. */
@@ -148,7 +125,7 @@ static void with_req(const char *bdf)
 	}
 	checkf(1, "unbind: finished %.3f s after the close", now() - t);
 	checkf(WIFEXITED(status) && WEXITSTATUS(status) == 0, "unbind: sysfs write succeeded");
-	checkf(!bound(bdf), "unbind: device unbound");
+	checkf(!vfio_test_bound_to_vfio_pci(bdf), "unbind: device unbound");
 	rebind(bdf);
 }
 
@@ -169,7 +146,7 @@ static void without_req(const char *bdf)
 	}
 	checkf(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	      "unbind without REQ: finished after the close, sysfs write succeeded");
-	checkf(!bound(bdf), "unbind without REQ: device unbound");
+	checkf(!vfio_test_bound_to_vfio_pci(bdf), "unbind without REQ: device unbound");
 	rebind(bdf);
 }
 
