@@ -230,19 +230,11 @@ static int low_power(int device, uint32_t feature)
  */
 static int open_device(int *iommufd, uint32_t *ioas)
 {
-	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
 	struct vfio_device_attach_iommufd_pt attach = { .argsz = sizeof(attach) };
 	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
-	char path[PATH_MAX] = "";
-	int device;
+	int device = vfio_test_open_cdev(bdf, iommufd);
 
-	vfio_test_find_cdev(bdf, path, sizeof(path));
-	device = open(path, O_RDWR);
-	*iommufd = open("/dev/iommu", O_RDWR);
-	bind.iommufd = *iommufd;
-	if (device < 0 || *iommufd < 0 ||
-	    ioctl(device, VFIO_DEVICE_BIND_IOMMUFD, &bind) ||
-	    ioctl(*iommufd, IOMMU_IOAS_ALLOC, &alloc))
+	if (device < 0 || ioctl(*iommufd, IOMMU_IOAS_ALLOC, &alloc))
 		return -1;
 	*ioas = alloc.out_ioas_id;
 	attach.pt_id = *ioas;

@@ -158,28 +158,6 @@ static int wakeup_entry(int device, int fd, __u32 argsz)
 	return feature(device, WAKEUP | SET, argsz, &w, sizeof(w));
 }
 
-/* Opens the device's cdev and binds it to a new iommufd. */
-static int open_device(int *iommufd)
-{
-	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
-	char path[PATH_MAX] = "";
-	int device;
-
-	vfio_test_find_cdev(bdf, path, sizeof(path));
-	device = open(path, O_RDWR);
-	*iommufd = open("/dev/iommu", O_RDWR);
-	bind.iommufd = *iommufd;
-	if (device < 0 || *iommufd < 0 ||
-	    ioctl(device, VFIO_DEVICE_BIND_IOMMUFD, &bind)) {
-		if (device >= 0)
-			close(device);
-		if (*iommufd >= 0)
-			close(*iommufd);
-		return -1;
-	}
-	return device;
-}
-
 /* Reads vendor and device ID through the config region of the fd. */
 static int config_ids(int device, uint32_t *ids)
 {
@@ -226,7 +204,7 @@ int main(int argc, char *argv[])
 	check(!strcmp(pstate, want_d3), "unused: in the low power state",
 	      "power_state=%s, want %s", pstate, want_d3);
 
-	device = open_device(&iommufd);
+	device = vfio_test_open_cdev(bdf, &iommufd);
 	if (!check(device >= 0, "open and bind the device cdev", "errno=%s",
 		   strerror(errno)))
 		goto out;
@@ -333,7 +311,7 @@ int main(int argc, char *argv[])
 	check(wait_status("suspended", status, sizeof(status)),
 	      "closed in low power: runtime suspended", "runtime_status=%s",
 	      status);
-	device = open_device(&iommufd);
+	device = vfio_test_open_cdev(bdf, &iommufd);
 	read_attr("power/runtime_status", status, sizeof(status));
 	check(device >= 0 && !strcmp(status, "active"),
 	      "reopened: active", "device=%d runtime_status=%s", device, status);
@@ -352,7 +330,7 @@ int main(int argc, char *argv[])
 		check(!strcmp(status, "active"),
 		      "disable_idle_d3: unused device stays active",
 		      "runtime_status=%s", status);
-		device = open_device(&iommufd);
+		device = vfio_test_open_cdev(bdf, &iommufd);
 		ret = device < 0 ? -1 : feature(device, ENTRY | SET, HDR, NULL, 0);
 		check(ret == 0 && wait_status("suspended", status, sizeof(status)),
 		      "disable_idle_d3: ENTRY suspends the open device",

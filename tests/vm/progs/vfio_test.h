@@ -150,6 +150,32 @@ static inline bool vfio_test_find_cdev(const char *bdf, char *path, size_t size)
 	return found;
 }
 
+/*
+ * Opens the VFIO cdev of `bdf` and binds it to a new iommufd, which goes to
+ * `*iommufd`; returns the device fd, or -1 with both closed.
+ */
+static inline int vfio_test_open_cdev(const char *bdf, int *iommufd)
+{
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	char path[PATH_MAX] = "";
+	int device;
+
+	vfio_test_find_cdev(bdf, path, sizeof(path));
+	device = open(path, O_RDWR);
+	*iommufd = open("/dev/iommu", O_RDWR);
+	bind.iommufd = *iommufd;
+	if (device < 0 || *iommufd < 0 ||
+	    ioctl(device, VFIO_DEVICE_BIND_IOMMUFD, &bind)) {
+		if (device >= 0)
+			close(device);
+		if (*iommufd >= 0)
+			close(*iommufd);
+		*iommufd = -1;
+		return -1;
+	}
+	return device;
+}
+
 /* Maps BAR0 of the device fd `device` shared, its size to `*size`; NULL on failure. */
 static inline volatile __u32 *vfio_test_map_bar0(int device, size_t *size)
 {
