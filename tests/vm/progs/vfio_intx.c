@@ -49,25 +49,6 @@ static void edu_ack(void)
 			      vfio_test_bar_read32(device, bar0, EDU_IRQ_STATUS));
 }
 
-/* One VFIO_DEVICE_SET_IRQS call for INTx with up to one int32 of data. */
-static int set_irqs(__u32 index, __u32 flags, __u32 start, __u32 count, int data)
-{
-	struct {
-		struct vfio_irq_set set;
-		__s32 data;
-	} s = {
-		.set = {
-			.argsz = sizeof(s), .flags = flags, .index = index,
-			.start = start, .count = count,
-		},
-		.data = data,
-	};
-
-	if (flags & VFIO_IRQ_SET_DATA_BOOL)
-		s.set.argsz = sizeof(s.set) + count;
-	return ioctl(device, VFIO_DEVICE_SET_IRQS, &s);
-}
-
 static int open_device(const char *bdf)
 {
 	int container, group;
@@ -117,7 +98,7 @@ int main(int argc, char **argv)
 
 	/* Bad input first, while INTx is not set up. */
 	errno = 0;
-	ret = set_irqs(VFIO_PCI_INTX_IRQ_INDEX, unmask | none, 0, 1, 0);
+	ret = vfio_test_set_irqs(device, VFIO_PCI_INTX_IRQ_INDEX, unmask | none, 0, 1, 0);
 	check(ret == -1 && errno == EINVAL, "unmask before INTx is set up: EINVAL",
 	      "ret=%d errno=%d", ret, errno);
 
@@ -125,7 +106,7 @@ int main(int argc, char **argv)
 	ufd = eventfd(0, EFD_NONBLOCK);
 	if (efd < 0 || ufd < 0)
 		die("eventfd");
-	ret = set_irqs(VFIO_PCI_INTX_IRQ_INDEX, trig | efd_flag, 0, 1, efd);
+	ret = vfio_test_set_irqs(device, VFIO_PCI_INTX_IRQ_INDEX, trig | efd_flag, 0, 1, efd);
 	check(!ret, "INTx trigger eventfd set", "ret=%d errno=%d", ret, errno);
 
 	vfio_test_bar_write32(device, bar0, EDU_IRQ_RAISE, 1);
@@ -139,7 +120,7 @@ int main(int argc, char **argv)
 
 	/* Acknowledge, then unmask: nothing pending, nothing sent. */
 	edu_ack();
-	ret = set_irqs(VFIO_PCI_INTX_IRQ_INDEX, unmask | none, 0, 1, 0);
+	ret = vfio_test_set_irqs(device, VFIO_PCI_INTX_IRQ_INDEX, unmask | none, 0, 1, 0);
 	v = vfio_test_wait_event(efd, 300);
 	check(!ret && v == 0, "unmask with nothing pending is silent",
 	      "ret=%d counter %llu", ret, (unsigned long long)v);
@@ -150,12 +131,13 @@ int main(int argc, char **argv)
 	check(v == 1, "delivered again after unmask", "counter %llu", (unsigned long long)v);
 
 	/* Unmask while the line is still asserted: re-sent. */
-	ret = set_irqs(VFIO_PCI_INTX_IRQ_INDEX, unmask | VFIO_IRQ_SET_DATA_BOOL, 0, 1, 1);
+	ret = vfio_test_set_irqs(device, VFIO_PCI_INTX_IRQ_INDEX, unmask | VFIO_IRQ_SET_DATA_BOOL,
+				 0, 1, 1);
 	v = vfio_test_wait_event(efd, 2000);
 	check(!ret && v == 1, "unmask (DATA_BOOL) with the line asserted re-sends",
 	      "ret=%d counter %llu", ret, (unsigned long long)v);
 	edu_ack();
-	set_irqs(VFIO_PCI_INTX_IRQ_INDEX, unmask | none, 0, 1, 0);
+	vfio_test_set_irqs(device, VFIO_PCI_INTX_IRQ_INDEX, unmask | none, 0, 1, 0);
 
 	/* Virtual DisINTx suppresses delivery; clearing it delivers. */
 	vfio_test_cfg_write16(device, config, PCI_COMMAND,
@@ -175,7 +157,7 @@ int main(int argc, char **argv)
 	edu_ack();
 
 	/* Unmask through an eventfd. */
-	ret = set_irqs(VFIO_PCI_INTX_IRQ_INDEX, unmask | efd_flag, 0, 1, ufd);
+	ret = vfio_test_set_irqs(device, VFIO_PCI_INTX_IRQ_INDEX, unmask | efd_flag, 0, 1, ufd);
 	check(!ret, "unmask eventfd set", "ret=%d errno=%d", ret, errno);
 	v = 1;
 	if (write(ufd, &v, 8) != 8)
@@ -184,36 +166,36 @@ int main(int argc, char **argv)
 	v = vfio_test_wait_event(efd, 2000);
 	check(v == 1, "unmask eventfd re-arms INTx", "counter %llu", (unsigned long long)v);
 	edu_ack();
-	ret = set_irqs(VFIO_PCI_INTX_IRQ_INDEX, unmask | efd_flag, 0, 1, -1);
+	ret = vfio_test_set_irqs(device, VFIO_PCI_INTX_IRQ_INDEX, unmask | efd_flag, 0, 1, -1);
 	check(!ret, "unmask eventfd cleared", "ret=%d errno=%d", ret, errno);
 
 	/* Loopback triggers. */
-	ret = set_irqs(VFIO_PCI_INTX_IRQ_INDEX, trig | none, 0, 1, 0);
+	ret = vfio_test_set_irqs(device, VFIO_PCI_INTX_IRQ_INDEX, trig | none, 0, 1, 0);
 	v = vfio_test_wait_event(efd, 1000);
 	check(!ret && v == 1, "loopback DATA_NONE", "ret=%d counter %llu", ret,
 	      (unsigned long long)v);
-	ret = set_irqs(VFIO_PCI_INTX_IRQ_INDEX, trig | VFIO_IRQ_SET_DATA_BOOL, 0, 1, 0);
+	ret = vfio_test_set_irqs(device, VFIO_PCI_INTX_IRQ_INDEX, trig | VFIO_IRQ_SET_DATA_BOOL, 0, 1, 0);
 	v = vfio_test_wait_event(efd, 300);
 	check(!ret && v == 0, "loopback DATA_BOOL false is silent", "ret=%d counter %llu",
 	      ret, (unsigned long long)v);
 
 	/* Bad input. */
 	errno = 0;
-	ret = set_irqs(VFIO_PCI_INTX_IRQ_INDEX, mask | efd_flag, 0, 1, ufd);
+	ret = vfio_test_set_irqs(device, VFIO_PCI_INTX_IRQ_INDEX, mask | efd_flag, 0, 1, ufd);
 	check(ret == -1 && errno == ENOTTY, "mask through an eventfd: ENOTTY",
 	      "ret=%d errno=%d", ret, errno);
 	errno = 0;
-	ret = set_irqs(VFIO_PCI_INTX_IRQ_INDEX, trig | efd_flag, 1, 1, efd);
+	ret = vfio_test_set_irqs(device, VFIO_PCI_INTX_IRQ_INDEX, trig | efd_flag, 1, 1, efd);
 	check(ret == -1 && errno == EINVAL, "start 1: EINVAL", "ret=%d errno=%d", ret, errno);
 	errno = 0;
-	ret = set_irqs(VFIO_PCI_MSI_IRQ_INDEX, trig | efd_flag, 0, 1, efd);
+	ret = vfio_test_set_irqs(device, VFIO_PCI_MSI_IRQ_INDEX, trig | efd_flag, 0, 1, efd);
 	check(ret == -1 && errno == EINVAL, "MSI while INTx is in use: EINVAL",
 	      "ret=%d errno=%d", ret, errno);
 	errno = 0;
-	ret = set_irqs(VFIO_PCI_MSI_IRQ_INDEX, mask | none, 0, 1, 0);
+	ret = vfio_test_set_irqs(device, VFIO_PCI_MSI_IRQ_INDEX, mask | none, 0, 1, 0);
 	check(ret == -1 && errno == ENOTTY, "MSI mask: ENOTTY", "ret=%d errno=%d", ret, errno);
 	errno = 0;
-	ret = set_irqs(VFIO_PCI_INTX_IRQ_INDEX, trig | efd_flag, 0, 1, 12345);
+	ret = vfio_test_set_irqs(device, VFIO_PCI_INTX_IRQ_INDEX, trig | efd_flag, 0, 1, 12345);
 	check(ret == -1 && errno == EBADF, "closed eventfd: EBADF", "ret=%d errno=%d",
 	      ret, errno);
 
@@ -225,7 +207,7 @@ int main(int argc, char **argv)
 		};
 		__u64 one = 1;
 
-		set_irqs(VFIO_PCI_INTX_IRQ_INDEX, unmask | none, 0, 1, 0);
+		vfio_test_set_irqs(device, VFIO_PCI_INTX_IRQ_INDEX, unmask | none, 0, 1, 0);
 		vfio_test_wait_event(ufd, 0);
 		ret = ioctl(device, VFIO_DEVICE_IOEVENTFD, &io);
 		check(!ret, "ioeventfd registered", "ret=%d errno=%d", ret, errno);
@@ -238,7 +220,7 @@ int main(int argc, char **argv)
 		      "ioeventfd data reached the device",
 		      "status %#x", vfio_test_bar_read32(device, bar0, EDU_IRQ_STATUS));
 		edu_ack();
-		set_irqs(VFIO_PCI_INTX_IRQ_INDEX, unmask | none, 0, 1, 0);
+		vfio_test_set_irqs(device, VFIO_PCI_INTX_IRQ_INDEX, unmask | none, 0, 1, 0);
 
 		errno = 0;
 		ret = ioctl(device, VFIO_DEVICE_IOEVENTFD, &io);
@@ -272,7 +254,7 @@ int main(int argc, char **argv)
 	}
 
 	/* Teardown. */
-	ret = set_irqs(VFIO_PCI_INTX_IRQ_INDEX, trig | none, 0, 0, 0);
+	ret = vfio_test_set_irqs(device, VFIO_PCI_INTX_IRQ_INDEX, trig | none, 0, 0, 0);
 	check(!ret, "INTx disabled", "ret=%d errno=%d", ret, errno);
 	vfio_test_bar_write32(device, bar0, EDU_IRQ_RAISE, 32);
 	v = vfio_test_wait_event(efd, 300);

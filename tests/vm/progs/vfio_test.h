@@ -224,6 +224,29 @@ static inline void vfio_test_cfg_write16(int device, __u64 cfg_offset, __u32 off
 		die("config write");
 }
 
+/*
+ * One VFIO_DEVICE_SET_IRQS call on @device with up to one int32 of data
+ * (an eventfd, or for DATA_BOOL @count bools in its low bytes).
+ */
+static inline int vfio_test_set_irqs(int device, __u32 index, __u32 flags, __u32 start,
+				     __u32 count, int data)
+{
+	struct {
+		struct vfio_irq_set set;
+		__s32 data;
+	} s = {
+		.set = {
+			.argsz = sizeof(s), .flags = flags, .index = index,
+			.start = start, .count = count,
+		},
+		.data = data,
+	};
+
+	if (flags & VFIO_IRQ_SET_DATA_BOOL)
+		s.set.argsz = sizeof(s.set) + count;
+	return ioctl(device, VFIO_DEVICE_SET_IRQS, &s);
+}
+
 /* Waits up to @ms for eventfd @fd; returns the counter read, 0 if it did not fire. */
 static inline __u64 vfio_test_wait_event(int fd, int ms)
 {

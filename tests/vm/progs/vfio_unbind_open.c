@@ -88,8 +88,6 @@ static void rebind(const char *bdf)
 /* With a REQ eventfd: the unbind signals it and waits for the close. */
 static void with_req(const char *bdf)
 {
-	char buf[sizeof(struct vfio_irq_set) + sizeof(int32_t)];
-	struct vfio_irq_set *set = (struct vfio_irq_set *)buf;
 	struct pollfd pfd;
 	uint64_t count = 0;
 	int device, efd, status = 0;
@@ -98,13 +96,10 @@ static void with_req(const char *bdf)
 
 	device = vfio_test_open_group(bdf, &container, &group);
 	efd = eventfd(0, EFD_CLOEXEC);
-	set->argsz = sizeof(buf);
-	set->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
-	set->index = VFIO_PCI_REQ_IRQ_INDEX;
-	set->start = 0;
-	set->count = 1;
-	memcpy(set->data, &efd, sizeof(efd));
-	checkf(ioctl(device, VFIO_DEVICE_SET_IRQS, set) == 0, "SET_IRQS: REQ eventfd set");
+	checkf(vfio_test_set_irqs(device, VFIO_PCI_REQ_IRQ_INDEX,
+				  VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
+				  0, 1, efd) == 0,
+	       "SET_IRQS: REQ eventfd set");
 
 	child = start_unbind(bdf);
 	pfd.fd = efd;
