@@ -662,42 +662,56 @@ static void close_mid_stream(int a, const char *abdf, int b, const char *bbdf)
 	migrate(a, abdf, b, bbdf, STOP_COPY_ONLY);
 }
 
-static void reset_mid_migration(int a, const char *abdf, int b, const char *bbdf)
+/*
+ * Puts @dev into @state and resets it; checks that the reset succeeds and
+ * leaves the device RUNNING.  Returns the data fd of @state, or -1.
+ */
+static int reset_in(int dev, const char *bdf, enum vfio_device_mig_state state)
 {
-	unsigned char byte;
+	char who[64];
 	int fd, ret;
+
+	fd = go(dev, state, bdf);
+	if (fd < 0)
+		return -1;
+	ret = ioctl(dev, VFIO_DEVICE_RESET);
+	checkf(ret == 0, "VFIO_DEVICE_RESET in %s: %s", state_name(state),
+	       ret ? strerror(errno) : "ok");
+	snprintf(who, sizeof(who), "after a reset in %s", state_name(state));
+	expect_state(dev, VFIO_DEVICE_STATE_RUNNING, who);
+	return fd;
+}
+
+/* Checks that a byte of I/O on the data fd @fd fails with ENODEV, closes it. */
+static void expect_enodev(int fd, bool write_io, const char *what)
+{
+	unsigned char byte = 0;
 	ssize_t n;
 
-	fd = go(a, VFIO_DEVICE_STATE_STOP_COPY, abdf);
+	n = write_io ? write(fd, &byte, 1) : read(fd, &byte, 1);
+	expect_errno(n, errno, ENODEV, what);
+	close(fd);
+}
+
+static void reset_mid_migration(int a, const char *abdf, int b, const char *bbdf)
+{
+	int fd;
+
+	fd = reset_in(a, abdf, VFIO_DEVICE_STATE_STOP_COPY);
 	if (fd < 0)
 		return;
-	ret = ioctl(a, VFIO_DEVICE_RESET);
-	checkf(ret == 0, "VFIO_DEVICE_RESET in STOP_COPY: %s", ret ? strerror(errno) : "ok");
-	expect_state(a, VFIO_DEVICE_STATE_RUNNING, "after a reset in STOP_COPY");
 	checkf(sim_get(abdf, "suspended") == 0, "the reset resumed the vhca");
-	n = read(fd, &byte, 1);
-	expect_errno(n, errno, ENODEV, "read of the saving fd after a reset");
-	close(fd);
+	expect_enodev(fd, false, "read of the saving fd after a reset");
 
-	fd = go(a, VFIO_DEVICE_STATE_PRE_COPY, abdf);
+	fd = reset_in(a, abdf, VFIO_DEVICE_STATE_PRE_COPY);
 	if (fd < 0)
 		return;
-	ret = ioctl(a, VFIO_DEVICE_RESET);
-	checkf(ret == 0, "VFIO_DEVICE_RESET in PRE_COPY: %s", ret ? strerror(errno) : "ok");
-	expect_state(a, VFIO_DEVICE_STATE_RUNNING, "after a reset in PRE_COPY");
-	n = read(fd, &byte, 1);
-	expect_errno(n, errno, ENODEV, "read of the pre-copy fd after a reset");
-	close(fd);
+	expect_enodev(fd, false, "read of the pre-copy fd after a reset");
 
-	fd = go(b, VFIO_DEVICE_STATE_RESUMING, bbdf);
+	fd = reset_in(b, bbdf, VFIO_DEVICE_STATE_RESUMING);
 	if (fd < 0)
 		return;
-	ret = ioctl(b, VFIO_DEVICE_RESET);
-	checkf(ret == 0, "VFIO_DEVICE_RESET in RESUMING: %s", ret ? strerror(errno) : "ok");
-	expect_state(b, VFIO_DEVICE_STATE_RUNNING, "after a reset in RESUMING");
-	n = write(fd, &byte, 1);
-	expect_errno(n, errno, ENODEV, "write to the resuming fd after a reset");
-	close(fd);
+	expect_enodev(fd, true, "write to the resuming fd after a reset");
 	check_no_leaks("reset mid-migration");
 	migrate(a, abdf, b, bbdf, PRE_COPY);
 }
