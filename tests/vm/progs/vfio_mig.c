@@ -41,6 +41,7 @@
 #include <linux/vfio.h>
 
 #include "tap.h"
+#include "vfio_test.h"
 
 #define SIM_DEBUGFS "/sys/kernel/debug/mlx5_sim"
 #define MIB (1024UL * 1024)
@@ -115,16 +116,12 @@ static void sim_set(const char *bdf, const char *file, unsigned long long val)
 static int open_device(const char *bdf)
 {
 	struct vfio_group_status status = { .argsz = sizeof(status) };
-	char path[PATH_MAX], link[PATH_MAX];
+	char path[PATH_MAX], name[32];
 	int group, fd;
-	ssize_t n;
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
+	if (!vfio_test_link_name(bdf, "iommu_group", name, sizeof(name)))
 		die("iommu_group link");
-	link[n] = 0;
-	snprintf(path, sizeof(path), "/dev/vfio/%s", strrchr(link, '/') + 1);
+	snprintf(path, sizeof(path), "/dev/vfio/%s", name);
 	group = open(path, O_RDWR);
 	if (group < 0)
 		die("open group");
