@@ -207,19 +207,25 @@ static int sim_bad_state(u32 *syndrome, u32 synd)
 	return MLX5_CMD_STAT_BAD_RES_STATE_ERR;
 }
 
-int sim_cmd_suspend(struct sim_vf *vf, u16 op_mod, u32 *syndrome)
+/*
+ * SUSPEND_VHCA and RESUME_VHCA each take the vhca two steps along @path,
+ * through SIM_SUSPENDED_INITIATOR: op_mod @first from path[0] to path[1],
+ * op_mod @second from path[1] to path[2].  Any other op_mod up to @second
+ * in any other state is a bad resource state, one above @second a bad
+ * parameter.
+ */
+static int sim_vhca_step(struct sim_vf *vf, u16 op_mod, u16 first, u16 second,
+			 const enum sim_run_state path[3], u32 *syndrome)
 {
 	int status = 0;
 
 	mutex_lock(&vf->lock);
 	sim_vf_flr_locked(vf);
-	if (op_mod == MLX5_SUSPEND_VHCA_IN_OP_MOD_SUSPEND_INITIATOR &&
-	    vf->run_state == SIM_RUNNING)
-		vf->run_state = SIM_SUSPENDED_INITIATOR;
-	else if (op_mod == MLX5_SUSPEND_VHCA_IN_OP_MOD_SUSPEND_RESPONDER &&
-		 vf->run_state == SIM_SUSPENDED_INITIATOR)
-		vf->run_state = SIM_SUSPENDED;
-	else if (op_mod > MLX5_SUSPEND_VHCA_IN_OP_MOD_SUSPEND_RESPONDER)
+	if (op_mod == first && vf->run_state == path[0])
+		vf->run_state = path[1];
+	else if (op_mod == second && vf->run_state == path[1])
+		vf->run_state = path[2];
+	else if (op_mod > second)
 		status = MLX5_CMD_STAT_BAD_PARAM_ERR;
 	else
 		status = sim_bad_state(syndrome, SIM_SYND_BAD_STATE);
@@ -227,24 +233,24 @@ int sim_cmd_suspend(struct sim_vf *vf, u16 op_mod, u32 *syndrome)
 	return status;
 }
 
+int sim_cmd_suspend(struct sim_vf *vf, u16 op_mod, u32 *syndrome)
+{
+	static const enum sim_run_state path[3] = {
+		SIM_RUNNING, SIM_SUSPENDED_INITIATOR, SIM_SUSPENDED,
+	};
+
+	return sim_vhca_step(vf, op_mod, MLX5_SUSPEND_VHCA_IN_OP_MOD_SUSPEND_INITIATOR,
+			     MLX5_SUSPEND_VHCA_IN_OP_MOD_SUSPEND_RESPONDER, path, syndrome);
+}
+
 int sim_cmd_resume(struct sim_vf *vf, u16 op_mod, u32 *syndrome)
 {
-	int status = 0;
+	static const enum sim_run_state path[3] = {
+		SIM_SUSPENDED, SIM_SUSPENDED_INITIATOR, SIM_RUNNING,
+	};
 
-	mutex_lock(&vf->lock);
-	sim_vf_flr_locked(vf);
-	if (op_mod == MLX5_RESUME_VHCA_IN_OP_MOD_RESUME_RESPONDER &&
-	    vf->run_state == SIM_SUSPENDED)
-		vf->run_state = SIM_SUSPENDED_INITIATOR;
-	else if (op_mod == MLX5_RESUME_VHCA_IN_OP_MOD_RESUME_INITIATOR &&
-		 vf->run_state == SIM_SUSPENDED_INITIATOR)
-		vf->run_state = SIM_RUNNING;
-	else if (op_mod > MLX5_RESUME_VHCA_IN_OP_MOD_RESUME_INITIATOR)
-		status = MLX5_CMD_STAT_BAD_PARAM_ERR;
-	else
-		status = sim_bad_state(syndrome, SIM_SYND_BAD_STATE);
-	mutex_unlock(&vf->lock);
-	return status;
+	return sim_vhca_step(vf, op_mod, MLX5_RESUME_VHCA_IN_OP_MOD_RESUME_RESPONDER,
+			     MLX5_RESUME_VHCA_IN_OP_MOD_RESUME_INITIATOR, path, syndrome);
 }
 
 /* The largest required_umem_size to report: one chunk in chunk mode. */
