@@ -418,13 +418,44 @@ static int sim_read_record(struct mlx5_sim *sim, u32 mkey, u32 i, u8 *rec_buf)
 			     rec_buf, SIM_REC_SIZE, false);
 }
 
+/*
+ * Reads the @nrecs records of the image at @mkey one by one into @rec_buf
+ * and checks that each names a block of @vf, folding it into *@crc; or,
+ * with @apply (@crc unused), copies each one's block into @vf's state.
+ * Returns 0, or a command status with *@syndrome set.
+ */
+static int sim_load_records(struct sim_vf *vf, u32 mkey, u32 nrecs, u8 *rec_buf, bool apply,
+			    u32 *crc, u32 *syndrome)
+{
+	struct sim_record_hdr *rec = (void *)rec_buf;
+	u32 i;
+
+	for (i = 0; i < nrecs; i++) {
+		if (sim_read_record(vf->sim, mkey, i, rec_buf)) {
+			*syndrome = SIM_SYND_DMA;
+			return MLX5_CMD_STAT_BAD_RES_ERR;
+		}
+		if (apply) {
+			memcpy(vf->data + (size_t)le32_to_cpu(rec->block) * SIM_BLOCK_SIZE,
+			       rec_buf + sizeof(*rec), SIM_BLOCK_SIZE);
+			continue;
+		}
+		if (le32_to_cpu(rec->block) >= sim_nblocks(vf)) {
+			*syndrome = SIM_SYND_BAD_BLOCK;
+			return MLX5_CMD_STAT_BAD_PARAM_ERR;
+		}
+		*crc = crc32_le(*crc, rec_buf, SIM_REC_SIZE);
+	}
+	return 0;
+}
+
 int sim_cmd_load(struct sim_vf *vf, void *in, u32 *syndrome)
 {
 	struct mlx5_sim *sim = vf->sim;
 	u32 mkey = MLX5_GET(load_vhca_state_in, in, mkey);
 	u64 size = MLX5_GET(load_vhca_state_in, in, size);
 	struct sim_image_hdr hdr;
-	u32 i, nrecs, crc = ~0;
+	u32 nrecs, crc = ~0;
 	int status = 0;
 	u8 *rec_buf;
 
@@ -463,33 +494,16 @@ int sim_cmd_load(struct sim_vf *vf, void *in, u32 *syndrome)
 		goto out;
 
 	/* Check everything before changing anything, like firmware would. */
-	for (i = 0; i < nrecs; i++) {
-		struct sim_record_hdr *rec = (void *)rec_buf;
-
-		if (sim_read_record(sim, mkey, i, rec_buf)) {
-			*syndrome = SIM_SYND_DMA;
-			status = MLX5_CMD_STAT_BAD_RES_ERR;
-			goto out;
-		}
-		*syndrome = SIM_SYND_BAD_BLOCK;
-		if (le32_to_cpu(rec->block) >= sim_nblocks(vf))
-			goto out;
-		crc = crc32_le(crc, rec_buf, SIM_REC_SIZE);
-	}
+	status = sim_load_records(vf, mkey, nrecs, rec_buf, false, &crc, syndrome);
+	if (status)
+		goto out;
+	status = MLX5_CMD_STAT_BAD_PARAM_ERR;
 	*syndrome = SIM_SYND_BAD_CRC;
 	if ((crc ^ ~0) != le32_to_cpu(hdr.payload_crc))
 		goto out;
-	for (i = 0; i < nrecs; i++) {
-		struct sim_record_hdr *rec = (void *)rec_buf;
-
-		if (sim_read_record(sim, mkey, i, rec_buf)) {
-			*syndrome = SIM_SYND_DMA;
-			status = MLX5_CMD_STAT_BAD_RES_ERR;
-			goto out;
-		}
-		memcpy(vf->data + (size_t)le32_to_cpu(rec->block) * SIM_BLOCK_SIZE,
-		       rec_buf + sizeof(*rec), SIM_BLOCK_SIZE);
-	}
+	status = sim_load_records(vf, mkey, nrecs, rec_buf, true, NULL, syndrome);
+	if (status)
+		goto out;
 	vf->generation++;
 	vf->loads++;
 	*syndrome = 0;
