@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Shared by the VM test programs: sysfs links and attributes of a device,
- * opening it through its IOMMU group and the legacy type1 container,
- * finding its VFIO cdev, mapping BAR0,
- * accesses to its regions through the device fd, waiting for an eventfd.
+ * Shared by the VM test programs: a device's sysfs links and attributes;
+ * opening it through its IOMMU group and the legacy type1 container, or
+ * through its VFIO cdev bound to an iommufd; mapping BAR0; config and BAR0
+ * accesses and SET_IRQS calls through the device fd; waiting for an
+ * eventfd.  Helpers that cannot return a failure end the program, through
+ * vfio_test_die() or tap.h's die().
  */
 #ifndef VFIO_TEST_H
 #define VFIO_TEST_H
