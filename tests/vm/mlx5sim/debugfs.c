@@ -44,7 +44,11 @@ static int vf_checksum_get(void *data, u64 *val)
 }
 DEFINE_DEBUGFS_ATTRIBUTE(vf_checksum_fops, vf_checksum_get, NULL, "0x%08llx\n");
 
-#define SIM_VF_FIELD(name, expr)					\
+/*
+ * A VF attribute whose value is @expr under vf->lock, once a pending FLR
+ * has been carried out; @set writes it (NULL: read only).
+ */
+#define SIM_VF_ATTR(name, expr, set)					\
 static int vf_##name##_get(void *data, u64 *val)			\
 {									\
 	struct sim_vf *vf = data;					\
@@ -54,19 +58,8 @@ static int vf_##name##_get(void *data, u64 *val)			\
 	*val = (expr);							\
 	mutex_unlock(&vf->lock);					\
 	return 0;							\
-}
-
-SIM_VF_FIELD(generation, vf->generation)
-DEFINE_DEBUGFS_ATTRIBUTE(vf_generation_fops, vf_generation_get, NULL, "%llu\n");
-SIM_VF_FIELD(suspended, vf->run_state)
-DEFINE_DEBUGFS_ATTRIBUTE(vf_suspended_fops, vf_suspended_get, NULL, "%llu\n");
-SIM_VF_FIELD(tracking, vf->tracking)
-DEFINE_DEBUGFS_ATTRIBUTE(vf_tracking_fops, vf_tracking_get, NULL, "%llu\n");
-SIM_VF_FIELD(saves, vf->saves)
-DEFINE_DEBUGFS_ATTRIBUTE(vf_saves_fops, vf_saves_get, NULL, "%llu\n");
-SIM_VF_FIELD(loads, vf->loads)
-DEFINE_DEBUGFS_ATTRIBUTE(vf_loads_fops, vf_loads_get, NULL, "%llu\n");
-SIM_VF_FIELD(state_size, vf->state_size)
+}									\
+DEFINE_DEBUGFS_ATTRIBUTE(vf_##name##_fops, vf_##name##_get, set, "%llu\n")
 
 static int vf_state_size_set(void *data, u64 val)
 {
@@ -74,24 +67,13 @@ static int vf_state_size_set(void *data, u64 val)
 		return -EINVAL;
 	return sim_vf_resize(data, val);
 }
-DEFINE_DEBUGFS_ATTRIBUTE(vf_state_size_fops, vf_state_size_get, vf_state_size_set, "%llu\n");
 
-void sim_debugfs_add_vf(struct sim_vf *vf)
-{
-	struct dentry *dir;
-
-	if (IS_ERR_OR_NULL(vf->sim->dir))
-		return;
-	dir = debugfs_create_dir(pci_name(vf->pdev), vf->sim->dir);
-	vf->dir = dir;
-	debugfs_create_file_unsafe("checksum", 0444, dir, vf, &vf_checksum_fops);
-	debugfs_create_file_unsafe("generation", 0444, dir, vf, &vf_generation_fops);
-	debugfs_create_file_unsafe("state_size", 0644, dir, vf, &vf_state_size_fops);
-	debugfs_create_file_unsafe("suspended", 0444, dir, vf, &vf_suspended_fops);
-	debugfs_create_file_unsafe("tracking", 0444, dir, vf, &vf_tracking_fops);
-	debugfs_create_file_unsafe("saves", 0444, dir, vf, &vf_saves_fops);
-	debugfs_create_file_unsafe("loads", 0444, dir, vf, &vf_loads_fops);
-}
+SIM_VF_ATTR(generation, vf->generation, NULL);
+SIM_VF_ATTR(suspended, vf->run_state, NULL);
+SIM_VF_ATTR(tracking, vf->tracking, NULL);
+SIM_VF_ATTR(saves, vf->saves, NULL);
+SIM_VF_ATTR(loads, vf->loads, NULL);
+SIM_VF_ATTR(state_size, vf->state_size, vf_state_size_set);
 
 #define SIM_INJECT_FIELD(name)						\
 static int inject_##name##_get(void *data, u64 *val)			\
@@ -161,6 +143,53 @@ static int sim_detach_set(void *data, u64 val)
 }
 DEFINE_DEBUGFS_ATTRIBUTE(sim_detach_fops, NULL, sim_detach_set, "%llu\n");
 
+/* The files of the tree: in each VF's directory (@per_vf), or at its top. */
+static const struct sim_debugfs_file {
+	const char *name;
+	umode_t mode;
+	bool per_vf;
+	const struct file_operations *fops;
+} sim_files[] = {
+	{ "checksum",		0444, true,  &vf_checksum_fops },
+	{ "generation",		0444, true,  &vf_generation_fops },
+	{ "state_size",		0644, true,  &vf_state_size_fops },
+	{ "suspended",		0444, true,  &vf_suspended_fops },
+	{ "tracking",		0444, true,  &vf_tracking_fops },
+	{ "saves",		0444, true,  &vf_saves_fops },
+	{ "loads",		0444, true,  &vf_loads_fops },
+	{ "fail_opcode",	0644, false, &inject_fail_opcode_fops },
+	{ "fail_status",	0644, false, &inject_fail_status_fops },
+	{ "delay_ms",		0644, false, &inject_delay_ms_fops },
+	{ "short_image",	0644, false, &inject_short_image_fops },
+	{ "corrupt_image",	0644, false, &inject_corrupt_image_fops },
+	{ "vf_detach",		0200, false, &sim_detach_fops },
+	{ "cmds",		0444, false, &sim_cmds_fops },
+	{ "pds",		0444, false, &sim_pds_fops },
+	{ "mkeys",		0444, false, &sim_mkeys_fops },
+};
+
+/* Creates the files of a VF's directory (@per_vf) or the top one in @dir. */
+static void sim_debugfs_create_files(struct dentry *dir, void *data, bool per_vf)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(sim_files); i++)
+		if (sim_files[i].per_vf == per_vf)
+			debugfs_create_file_unsafe(sim_files[i].name, sim_files[i].mode, dir,
+						   data, sim_files[i].fops);
+}
+
+void sim_debugfs_add_vf(struct sim_vf *vf)
+{
+	struct dentry *dir;
+
+	if (IS_ERR_OR_NULL(vf->sim->dir))
+		return;
+	dir = debugfs_create_dir(pci_name(vf->pdev), vf->sim->dir);
+	vf->dir = dir;
+	sim_debugfs_create_files(dir, vf, true);
+}
+
 void sim_debugfs_init(struct mlx5_sim *sim)
 {
 	struct dentry *dir = debugfs_create_dir("mlx5_sim", NULL);
@@ -168,15 +197,7 @@ void sim_debugfs_init(struct mlx5_sim *sim)
 	sim->dir = dir;
 	if (IS_ERR(dir))
 		return;
-	debugfs_create_file_unsafe("fail_opcode", 0644, dir, sim, &inject_fail_opcode_fops);
-	debugfs_create_file_unsafe("fail_status", 0644, dir, sim, &inject_fail_status_fops);
-	debugfs_create_file_unsafe("delay_ms", 0644, dir, sim, &inject_delay_ms_fops);
-	debugfs_create_file_unsafe("short_image", 0644, dir, sim, &inject_short_image_fops);
-	debugfs_create_file_unsafe("corrupt_image", 0644, dir, sim, &inject_corrupt_image_fops);
-	debugfs_create_file_unsafe("vf_detach", 0200, dir, sim, &sim_detach_fops);
-	debugfs_create_file_unsafe("cmds", 0444, dir, sim, &sim_cmds_fops);
-	debugfs_create_file_unsafe("pds", 0444, dir, sim, &sim_pds_fops);
-	debugfs_create_file_unsafe("mkeys", 0444, dir, sim, &sim_mkeys_fops);
+	sim_debugfs_create_files(dir, sim, false);
 }
 
 void sim_debugfs_fini(struct mlx5_sim *sim)

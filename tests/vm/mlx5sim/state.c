@@ -207,19 +207,25 @@ static int sim_bad_state(u32 *syndrome, u32 synd)
 	return MLX5_CMD_STAT_BAD_RES_STATE_ERR;
 }
 
-int sim_cmd_suspend(struct sim_vf *vf, u16 op_mod, u32 *syndrome)
+/*
+ * SUSPEND_VHCA and RESUME_VHCA each take the vhca two steps along @path,
+ * through SIM_SUSPENDED_INITIATOR: op_mod @first from path[0] to path[1],
+ * op_mod @second from path[1] to path[2].  Any other op_mod up to @second
+ * in any other state is a bad resource state, one above @second a bad
+ * parameter.
+ */
+static int sim_vhca_step(struct sim_vf *vf, u16 op_mod, u16 first, u16 second,
+			 const enum sim_run_state path[3], u32 *syndrome)
 {
 	int status = 0;
 
 	mutex_lock(&vf->lock);
 	sim_vf_flr_locked(vf);
-	if (op_mod == MLX5_SUSPEND_VHCA_IN_OP_MOD_SUSPEND_INITIATOR &&
-	    vf->run_state == SIM_RUNNING)
-		vf->run_state = SIM_SUSPENDED_INITIATOR;
-	else if (op_mod == MLX5_SUSPEND_VHCA_IN_OP_MOD_SUSPEND_RESPONDER &&
-		 vf->run_state == SIM_SUSPENDED_INITIATOR)
-		vf->run_state = SIM_SUSPENDED;
-	else if (op_mod > MLX5_SUSPEND_VHCA_IN_OP_MOD_SUSPEND_RESPONDER)
+	if (op_mod == first && vf->run_state == path[0])
+		vf->run_state = path[1];
+	else if (op_mod == second && vf->run_state == path[1])
+		vf->run_state = path[2];
+	else if (op_mod > second)
 		status = MLX5_CMD_STAT_BAD_PARAM_ERR;
 	else
 		status = sim_bad_state(syndrome, SIM_SYND_BAD_STATE);
@@ -227,24 +233,24 @@ int sim_cmd_suspend(struct sim_vf *vf, u16 op_mod, u32 *syndrome)
 	return status;
 }
 
+int sim_cmd_suspend(struct sim_vf *vf, u16 op_mod, u32 *syndrome)
+{
+	static const enum sim_run_state path[3] = {
+		SIM_RUNNING, SIM_SUSPENDED_INITIATOR, SIM_SUSPENDED,
+	};
+
+	return sim_vhca_step(vf, op_mod, MLX5_SUSPEND_VHCA_IN_OP_MOD_SUSPEND_INITIATOR,
+			     MLX5_SUSPEND_VHCA_IN_OP_MOD_SUSPEND_RESPONDER, path, syndrome);
+}
+
 int sim_cmd_resume(struct sim_vf *vf, u16 op_mod, u32 *syndrome)
 {
-	int status = 0;
+	static const enum sim_run_state path[3] = {
+		SIM_SUSPENDED, SIM_SUSPENDED_INITIATOR, SIM_RUNNING,
+	};
 
-	mutex_lock(&vf->lock);
-	sim_vf_flr_locked(vf);
-	if (op_mod == MLX5_RESUME_VHCA_IN_OP_MOD_RESUME_RESPONDER &&
-	    vf->run_state == SIM_SUSPENDED)
-		vf->run_state = SIM_SUSPENDED_INITIATOR;
-	else if (op_mod == MLX5_RESUME_VHCA_IN_OP_MOD_RESUME_INITIATOR &&
-		 vf->run_state == SIM_SUSPENDED_INITIATOR)
-		vf->run_state = SIM_RUNNING;
-	else if (op_mod > MLX5_RESUME_VHCA_IN_OP_MOD_RESUME_INITIATOR)
-		status = MLX5_CMD_STAT_BAD_PARAM_ERR;
-	else
-		status = sim_bad_state(syndrome, SIM_SYND_BAD_STATE);
-	mutex_unlock(&vf->lock);
-	return status;
+	return sim_vhca_step(vf, op_mod, MLX5_RESUME_VHCA_IN_OP_MOD_RESUME_RESPONDER,
+			     MLX5_RESUME_VHCA_IN_OP_MOD_RESUME_INITIATOR, path, syndrome);
 }
 
 /* The largest required_umem_size to report: one chunk in chunk mode. */
@@ -412,13 +418,44 @@ static int sim_read_record(struct mlx5_sim *sim, u32 mkey, u32 i, u8 *rec_buf)
 			     rec_buf, SIM_REC_SIZE, false);
 }
 
+/*
+ * Reads the @nrecs records of the image at @mkey one by one into @rec_buf
+ * and checks that each names a block of @vf, folding it into *@crc; or,
+ * with @apply (@crc unused), copies each one's block into @vf's state.
+ * Returns 0, or a command status with *@syndrome set.
+ */
+static int sim_load_records(struct sim_vf *vf, u32 mkey, u32 nrecs, u8 *rec_buf, bool apply,
+			    u32 *crc, u32 *syndrome)
+{
+	struct sim_record_hdr *rec = (void *)rec_buf;
+	u32 i;
+
+	for (i = 0; i < nrecs; i++) {
+		if (sim_read_record(vf->sim, mkey, i, rec_buf)) {
+			*syndrome = SIM_SYND_DMA;
+			return MLX5_CMD_STAT_BAD_RES_ERR;
+		}
+		if (apply) {
+			memcpy(vf->data + (size_t)le32_to_cpu(rec->block) * SIM_BLOCK_SIZE,
+			       rec_buf + sizeof(*rec), SIM_BLOCK_SIZE);
+			continue;
+		}
+		if (le32_to_cpu(rec->block) >= sim_nblocks(vf)) {
+			*syndrome = SIM_SYND_BAD_BLOCK;
+			return MLX5_CMD_STAT_BAD_PARAM_ERR;
+		}
+		*crc = crc32_le(*crc, rec_buf, SIM_REC_SIZE);
+	}
+	return 0;
+}
+
 int sim_cmd_load(struct sim_vf *vf, void *in, u32 *syndrome)
 {
 	struct mlx5_sim *sim = vf->sim;
 	u32 mkey = MLX5_GET(load_vhca_state_in, in, mkey);
 	u64 size = MLX5_GET(load_vhca_state_in, in, size);
 	struct sim_image_hdr hdr;
-	u32 i, nrecs, crc = ~0;
+	u32 nrecs, crc = ~0;
 	int status = 0;
 	u8 *rec_buf;
 
@@ -457,33 +494,16 @@ int sim_cmd_load(struct sim_vf *vf, void *in, u32 *syndrome)
 		goto out;
 
 	/* Check everything before changing anything, like firmware would. */
-	for (i = 0; i < nrecs; i++) {
-		struct sim_record_hdr *rec = (void *)rec_buf;
-
-		if (sim_read_record(sim, mkey, i, rec_buf)) {
-			*syndrome = SIM_SYND_DMA;
-			status = MLX5_CMD_STAT_BAD_RES_ERR;
-			goto out;
-		}
-		*syndrome = SIM_SYND_BAD_BLOCK;
-		if (le32_to_cpu(rec->block) >= sim_nblocks(vf))
-			goto out;
-		crc = crc32_le(crc, rec_buf, SIM_REC_SIZE);
-	}
+	status = sim_load_records(vf, mkey, nrecs, rec_buf, false, &crc, syndrome);
+	if (status)
+		goto out;
+	status = MLX5_CMD_STAT_BAD_PARAM_ERR;
 	*syndrome = SIM_SYND_BAD_CRC;
 	if ((crc ^ ~0) != le32_to_cpu(hdr.payload_crc))
 		goto out;
-	for (i = 0; i < nrecs; i++) {
-		struct sim_record_hdr *rec = (void *)rec_buf;
-
-		if (sim_read_record(sim, mkey, i, rec_buf)) {
-			*syndrome = SIM_SYND_DMA;
-			status = MLX5_CMD_STAT_BAD_RES_ERR;
-			goto out;
-		}
-		memcpy(vf->data + (size_t)le32_to_cpu(rec->block) * SIM_BLOCK_SIZE,
-		       rec_buf + sizeof(*rec), SIM_BLOCK_SIZE);
-	}
+	status = sim_load_records(vf, mkey, nrecs, rec_buf, true, NULL, syndrome);
+	if (status)
+		goto out;
 	vf->generation++;
 	vf->loads++;
 	*syndrome = 0;

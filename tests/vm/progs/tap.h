@@ -39,6 +39,28 @@ bool check(bool ok, const char *what, const char *saw_fmt, ...)
 	return false;
 }
 
+/*
+ * Records one check described by a printf format, printed whether it passed
+ * or not, for checks whose ok line reports what was seen too.  Flushes, so
+ * that the line is out before a fork, a hang or a kill.
+ */
+static inline __attribute__((format(printf, 2, 3)))
+bool checkf(bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	checks++;
+	if (!ok)
+		failures++;
+	printf("%s %u - ", ok ? "ok" : "not ok", checks);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	return ok;
+}
+
 /* Fails the next check with errno's text and bails out of the program. */
 static inline __attribute__((noreturn)) void die(const char *what)
 {

@@ -195,20 +195,6 @@ static int write_pmcsr(int device, int pm, uint16_t state)
 	return pwrite(device, &ctrl, 2, cfg_offset + pm + PCI_PM_CTRL) == 2 ? 0 : -1;
 }
 
-/* The IOMMU group number of @dev_bdf, or -1. */
-static int iommu_group_of(const char *dev_bdf)
-{
-	char path[PATH_MAX], link[PATH_MAX];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
-		 dev_bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return -1;
-	link[n] = 0;
-	return atoi(strrchr(link, '/') + 1);
-}
 
 /*
  * Whether a hot reset of the device with its iommufd as proof of ownership
@@ -224,7 +210,7 @@ static bool hot_reset_expected(void)
 	    !strncmp(bdf + 5, "00:", 3))
 		return false;
 	snprintf(fn1, sizeof(fn1), "%.*s.1", (int)(len - 2), bdf);
-	return iommu_group_of(fn1) < 0 || iommu_group_of(fn1) == iommu_group_of(bdf);
+	return vfio_test_iommu_group(fn1) < 0 || vfio_test_iommu_group(fn1) == vfio_test_iommu_group(bdf);
 }
 
 /* VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY or _EXIT (SET, no data). */
@@ -244,19 +230,11 @@ static int low_power(int device, uint32_t feature)
  */
 static int open_device(int *iommufd, uint32_t *ioas)
 {
-	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
 	struct vfio_device_attach_iommufd_pt attach = { .argsz = sizeof(attach) };
 	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
-	char path[PATH_MAX] = "";
-	int device;
+	int device = vfio_test_open_cdev(bdf, iommufd);
 
-	vfio_test_find_cdev(bdf, path, sizeof(path));
-	device = open(path, O_RDWR);
-	*iommufd = open("/dev/iommu", O_RDWR);
-	bind.iommufd = *iommufd;
-	if (device < 0 || *iommufd < 0 ||
-	    ioctl(device, VFIO_DEVICE_BIND_IOMMUFD, &bind) ||
-	    ioctl(*iommufd, IOMMU_IOAS_ALLOC, &alloc))
+	if (device < 0 || ioctl(*iommufd, IOMMU_IOAS_ALLOC, &alloc))
 		return -1;
 	*ioas = alloc.out_ioas_id;
 	attach.pt_id = *ioas;

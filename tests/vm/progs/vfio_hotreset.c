@@ -21,7 +21,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -55,43 +54,8 @@
 	check((ret) == -1 && errno == (err), what, "ret=%d errno=%s", (ret), \
 	      (ret) ? strerror(errno) : "-")
 
-static int group_of(const char *bdf)
-{
-	char link[PATH_MAX], target[PATH_MAX];
-	ssize_t len;
 
-	snprintf(link, sizeof(link), "/sys/bus/pci/devices/%s/iommu_group", bdf);
-	len = readlink(link, target, sizeof(target) - 1);
-	if (len <= 0)
-		return -1;
-	target[len] = '\0';
-	return atoi(basename(target));
-}
 
-static bool bound_to_vfio(const char *bdf)
-{
-	char link[PATH_MAX], target[PATH_MAX];
-	ssize_t len;
-
-	snprintf(link, sizeof(link), "/sys/bus/pci/devices/%s/driver", bdf);
-	len = readlink(link, target, sizeof(target) - 1);
-	if (len <= 0)
-		return false;
-	target[len] = '\0';
-	return !strcmp(basename(target), "vfio-pci");
-}
-
-static bool write_sysfs(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	bool ok;
-
-	if (fd < 0)
-		return false;
-	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
-	close(fd);
-	return ok;
-}
 
 static unsigned int sysfs_hex(const char *bdf, const char *attr)
 {
@@ -122,7 +86,7 @@ static bool find_root_edu(char *out, size_t size)
 			continue;
 		if (sysfs_hex(e->d_name, "vendor") == 0x1234 &&
 		    sysfs_hex(e->d_name, "device") == 0x11e8 &&
-		    bound_to_vfio(e->d_name)) {
+		    vfio_test_bound_to_vfio_pci(e->d_name)) {
 			snprintf(out, size, "%s", e->d_name);
 			found = true;
 		}
@@ -207,7 +171,7 @@ static bool open_group_dev(const char *bdf, struct group_dev *g)
 	int ret;
 
 	g->container = g->group = g->device = -1;
-	snprintf(path, sizeof(path), "/dev/vfio/%d", group_of(bdf));
+	snprintf(path, sizeof(path), "/dev/vfio/%d", vfio_test_iommu_group(bdf));
 	g->container = ret = open("/dev/vfio/vfio", O_RDWR);
 	if (!check(ret >= 0, "group: open /dev/vfio/vfio", SAW))
 		goto fail;
@@ -270,7 +234,7 @@ static void close_cdev_dev(struct cdev_dev *c)
 static void test_group(const char *fn0, const char *fn1, const char *root)
 {
 	struct group_dev g, other = { -1, -1, -1 };
-	int g0 = group_of(fn0), g1 = group_of(fn1);
+	int g0 = vfio_test_iommu_group(fn0), g1 = vfio_test_iommu_group(fn1);
 	const struct vfio_pci_dependent_device *e0, *e1;
 	char path[PATH_MAX];
 	int fds[MAX_DEVS], nfds = 0, efd, ret, root_group = -1;
@@ -330,7 +294,7 @@ static void test_group(const char *fn0, const char *fn1, const char *root)
 	close(efd);
 
 	if (root[0]) {
-		root_group = group_of(root);
+		root_group = vfio_test_iommu_group(root);
 		snprintf(path, sizeof(path), "/dev/vfio/%d", root_group);
 		other.group = open(path, O_RDWR);
 	}
@@ -373,7 +337,7 @@ static void test_group(const char *fn0, const char *fn1, const char *root)
 
 static void test_cdev(const char *fn0, const char *fn1)
 {
-	bool same_group = group_of(fn0) == group_of(fn1);
+	bool same_group = vfio_test_iommu_group(fn0) == vfio_test_iommu_group(fn1);
 	__u32 dev_id_flags = VFIO_PCI_HOT_RESET_FLAG_DEV_ID;
 	const struct vfio_pci_dependent_device *e0, *e1;
 	char path[PATH_MAX];
@@ -419,7 +383,7 @@ static void test_cdev(const char *fn0, const char *fn1)
 
 	/* The sibling leaves vfio-pci: it is no longer in the set. */
 	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/vfio-pci/unbind");
-	if (check(write_sysfs(path, fn1) && !bound_to_vfio(fn1),
+	if (check(vfio_test_write_sysfs(path, fn1) && !vfio_test_bound_to_vfio_pci(fn1),
 		  "cdev: unbind the sibling from vfio-pci", "errno=%s",
 		  strerror(errno))) {
 		ret = get_info(c.device, sizeof(info), &info);
@@ -435,8 +399,8 @@ static void test_cdev(const char *fn0, const char *fn1)
 		CHECK_ERR(ret, EINVAL,
 			  "cdev: RESET with a device outside the set is EINVAL");
 	}
-	check(write_sysfs("/sys/bus/pci/drivers_probe", fn1) &&
-	      bound_to_vfio(fn1), "cdev: bind the sibling back to vfio-pci",
+	check(vfio_test_write_sysfs("/sys/bus/pci/drivers_probe", fn1) &&
+	      vfio_test_bound_to_vfio_pci(fn1), "cdev: bind the sibling back to vfio-pci",
 	      "errno=%s", strerror(errno));
 out:
 	close_cdev_dev(&c);
@@ -477,7 +441,7 @@ int main(int argc, char *argv[])
 	printf("# vfio_hotreset %s (sibling %s, root-bus edu %s)\n", argv[1],
 	       fn1, root[0] ? root : "none");
 
-	if (check(bound_to_vfio(argv[1]) && bound_to_vfio(fn1),
+	if (check(vfio_test_bound_to_vfio_pci(argv[1]) && vfio_test_bound_to_vfio_pci(fn1),
 		  "both functions are bound to vfio-pci", "%s %s", argv[1], fn1)) {
 		test_group(argv[1], fn1, root);
 		test_cdev(argv[1], fn1);

@@ -19,7 +19,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -43,64 +42,11 @@
 static int device;
 static __u64 bar0, config;
 
-static void bar_write32(__u32 off, __u32 val)
+/* Acknowledges every interrupt the edu has raised. */
+static void edu_ack(void)
 {
-	if (pwrite(device, &val, 4, bar0 + off) != 4)
-		die("BAR0 write");
-}
-
-static __u32 bar_read32(__u32 off)
-{
-	__u32 val;
-
-	if (pread(device, &val, 4, bar0 + off) != 4)
-		die("BAR0 read");
-	return val;
-}
-
-static __u16 cfg_read16(__u32 off)
-{
-	__u16 val;
-
-	if (pread(device, &val, 2, config + off) != 2)
-		die("config read");
-	return val;
-}
-
-static void cfg_write16(__u32 off, __u16 val)
-{
-	if (pwrite(device, &val, 2, config + off) != 2)
-		die("config write");
-}
-
-/* Waits up to @ms for @fd; returns the counter read, 0 if it did not fire. */
-static __u64 wait_event(int fd, int ms)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	__u64 v = 0;
-
-	if (poll(&p, 1, ms) == 1 && read(fd, &v, 8) != 8)
-		die("eventfd read");
-	return v;
-}
-
-/* One VFIO_DEVICE_SET_IRQS call for INTx with up to one int32 of data. */
-static int set_irqs(__u32 index, __u32 flags, __u32 start, __u32 count, int data)
-{
-	struct {
-		struct vfio_irq_set set;
-		__s32 data;
-	} s = {
-		.set = {
-			.argsz = sizeof(s), .flags = flags, .index = index,
-			.start = start, .count = count,
-		},
-		.data = data,
-	};
-
-	if (flags & VFIO_IRQ_SET_DATA_BOOL)
-		s.set.argsz = sizeof(s.set) + count;
-	return ioctl(device, VFIO_DEVICE_SET_IRQS, &s);
+	vfio_test_bar_write32(device, bar0, EDU_IRQ_ACK,
+			      vfio_test_bar_read32(device, bar0, EDU_IRQ_STATUS));
 }
 
 static int open_device(const char *bdf)
@@ -144,14 +90,15 @@ int main(int argc, char **argv)
 	      "INTx: flags EVENTFD|MASKABLE|AUTOMASKED", "flags=%#x", irq.flags);
 
 	/* Memory decode on, DisINTx off, as a guest driver would. */
-	cfg_write16(PCI_COMMAND, (cfg_read16(PCI_COMMAND) | PCI_COMMAND_MEMORY) &
-				 ~PCI_COMMAND_INTX_DISABLE);
-	check(bar_read32(0) == 0x010000ed, "edu: identification register readable",
-	      "%#x", bar_read32(0));
+	vfio_test_cfg_write16(device, config, PCI_COMMAND,
+			      (vfio_test_cfg_read16(device, config, PCI_COMMAND) |
+			       PCI_COMMAND_MEMORY) & ~PCI_COMMAND_INTX_DISABLE);
+	check(vfio_test_bar_read32(device, bar0, 0) == 0x010000ed, "edu: identification register readable",
+	      "%#x", vfio_test_bar_read32(device, bar0, 0));
 
 	/* Bad input first, while INTx is not set up. */
 	errno = 0;
-	ret = set_irqs(VFIO_PCI_INTX_IRQ_INDEX, unmask | none, 0, 1, 0);
+	ret = vfio_test_set_irqs(device, VFIO_PCI_INTX_IRQ_INDEX, unmask | none, 0, 1, 0);
 	check(ret == -1 && errno == EINVAL, "unmask before INTx is set up: EINVAL",
 	      "ret=%d errno=%d", ret, errno);
 
@@ -159,91 +106,96 @@ int main(int argc, char **argv)
 	ufd = eventfd(0, EFD_NONBLOCK);
 	if (efd < 0 || ufd < 0)
 		die("eventfd");
-	ret = set_irqs(VFIO_PCI_INTX_IRQ_INDEX, trig | efd_flag, 0, 1, efd);
+	ret = vfio_test_set_irqs(device, VFIO_PCI_INTX_IRQ_INDEX, trig | efd_flag, 0, 1, efd);
 	check(!ret, "INTx trigger eventfd set", "ret=%d errno=%d", ret, errno);
 
-	bar_write32(EDU_IRQ_RAISE, 1);
-	v = wait_event(efd, 2000);
+	vfio_test_bar_write32(device, bar0, EDU_IRQ_RAISE, 1);
+	v = vfio_test_wait_event(efd, 2000);
 	check(v == 1, "interrupt signals the eventfd", "counter %llu", (unsigned long long)v);
 
 	/* Automasked: the still-asserted line does not signal again. */
-	bar_write32(EDU_IRQ_RAISE, 2);
-	v = wait_event(efd, 300);
+	vfio_test_bar_write32(device, bar0, EDU_IRQ_RAISE, 2);
+	v = vfio_test_wait_event(efd, 300);
 	check(v == 0, "masked after delivery", "counter %llu", (unsigned long long)v);
 
 	/* Acknowledge, then unmask: nothing pending, nothing sent. */
-	bar_write32(EDU_IRQ_ACK, bar_read32(EDU_IRQ_STATUS));
-	ret = set_irqs(VFIO_PCI_INTX_IRQ_INDEX, unmask | none, 0, 1, 0);
-	v = wait_event(efd, 300);
+	edu_ack();
+	ret = vfio_test_set_irqs(device, VFIO_PCI_INTX_IRQ_INDEX, unmask | none, 0, 1, 0);
+	v = vfio_test_wait_event(efd, 300);
 	check(!ret && v == 0, "unmask with nothing pending is silent",
 	      "ret=%d counter %llu", ret, (unsigned long long)v);
 
 	/* A new interrupt is delivered once unmasked. */
-	bar_write32(EDU_IRQ_RAISE, 4);
-	v = wait_event(efd, 2000);
+	vfio_test_bar_write32(device, bar0, EDU_IRQ_RAISE, 4);
+	v = vfio_test_wait_event(efd, 2000);
 	check(v == 1, "delivered again after unmask", "counter %llu", (unsigned long long)v);
 
 	/* Unmask while the line is still asserted: re-sent. */
-	ret = set_irqs(VFIO_PCI_INTX_IRQ_INDEX, unmask | VFIO_IRQ_SET_DATA_BOOL, 0, 1, 1);
-	v = wait_event(efd, 2000);
+	ret = vfio_test_set_irqs(device, VFIO_PCI_INTX_IRQ_INDEX, unmask | VFIO_IRQ_SET_DATA_BOOL,
+				 0, 1, 1);
+	v = vfio_test_wait_event(efd, 2000);
 	check(!ret && v == 1, "unmask (DATA_BOOL) with the line asserted re-sends",
 	      "ret=%d counter %llu", ret, (unsigned long long)v);
-	bar_write32(EDU_IRQ_ACK, bar_read32(EDU_IRQ_STATUS));
-	set_irqs(VFIO_PCI_INTX_IRQ_INDEX, unmask | none, 0, 1, 0);
+	edu_ack();
+	vfio_test_set_irqs(device, VFIO_PCI_INTX_IRQ_INDEX, unmask | none, 0, 1, 0);
 
 	/* Virtual DisINTx suppresses delivery; clearing it delivers. */
-	cfg_write16(PCI_COMMAND, cfg_read16(PCI_COMMAND) | PCI_COMMAND_INTX_DISABLE);
-	check(cfg_read16(PCI_COMMAND) & PCI_COMMAND_INTX_DISABLE,
-	      "DisINTx reads back set", "%#x", cfg_read16(PCI_COMMAND));
-	bar_write32(EDU_IRQ_RAISE, 8);
-	v = wait_event(efd, 300);
+	vfio_test_cfg_write16(device, config, PCI_COMMAND,
+			      vfio_test_cfg_read16(device, config, PCI_COMMAND) |
+			      PCI_COMMAND_INTX_DISABLE);
+	check(vfio_test_cfg_read16(device, config, PCI_COMMAND) & PCI_COMMAND_INTX_DISABLE,
+	      "DisINTx reads back set", "%#x", vfio_test_cfg_read16(device, config, PCI_COMMAND));
+	vfio_test_bar_write32(device, bar0, EDU_IRQ_RAISE, 8);
+	v = vfio_test_wait_event(efd, 300);
 	check(v == 0, "no delivery while DisINTx is set", "counter %llu", (unsigned long long)v);
-	cfg_write16(PCI_COMMAND, cfg_read16(PCI_COMMAND) & ~PCI_COMMAND_INTX_DISABLE);
-	v = wait_event(efd, 2000);
+	vfio_test_cfg_write16(device, config, PCI_COMMAND,
+			      vfio_test_cfg_read16(device, config, PCI_COMMAND) &
+			      ~PCI_COMMAND_INTX_DISABLE);
+	v = vfio_test_wait_event(efd, 2000);
 	check(v == 1, "pending interrupt delivered when DisINTx clears",
 	      "counter %llu", (unsigned long long)v);
-	bar_write32(EDU_IRQ_ACK, bar_read32(EDU_IRQ_STATUS));
+	edu_ack();
 
 	/* Unmask through an eventfd. */
-	ret = set_irqs(VFIO_PCI_INTX_IRQ_INDEX, unmask | efd_flag, 0, 1, ufd);
+	ret = vfio_test_set_irqs(device, VFIO_PCI_INTX_IRQ_INDEX, unmask | efd_flag, 0, 1, ufd);
 	check(!ret, "unmask eventfd set", "ret=%d errno=%d", ret, errno);
 	v = 1;
 	if (write(ufd, &v, 8) != 8)
 		die("unmask eventfd write");
-	bar_write32(EDU_IRQ_RAISE, 16);
-	v = wait_event(efd, 2000);
+	vfio_test_bar_write32(device, bar0, EDU_IRQ_RAISE, 16);
+	v = vfio_test_wait_event(efd, 2000);
 	check(v == 1, "unmask eventfd re-arms INTx", "counter %llu", (unsigned long long)v);
-	bar_write32(EDU_IRQ_ACK, bar_read32(EDU_IRQ_STATUS));
-	ret = set_irqs(VFIO_PCI_INTX_IRQ_INDEX, unmask | efd_flag, 0, 1, -1);
+	edu_ack();
+	ret = vfio_test_set_irqs(device, VFIO_PCI_INTX_IRQ_INDEX, unmask | efd_flag, 0, 1, -1);
 	check(!ret, "unmask eventfd cleared", "ret=%d errno=%d", ret, errno);
 
 	/* Loopback triggers. */
-	ret = set_irqs(VFIO_PCI_INTX_IRQ_INDEX, trig | none, 0, 1, 0);
-	v = wait_event(efd, 1000);
+	ret = vfio_test_set_irqs(device, VFIO_PCI_INTX_IRQ_INDEX, trig | none, 0, 1, 0);
+	v = vfio_test_wait_event(efd, 1000);
 	check(!ret && v == 1, "loopback DATA_NONE", "ret=%d counter %llu", ret,
 	      (unsigned long long)v);
-	ret = set_irqs(VFIO_PCI_INTX_IRQ_INDEX, trig | VFIO_IRQ_SET_DATA_BOOL, 0, 1, 0);
-	v = wait_event(efd, 300);
+	ret = vfio_test_set_irqs(device, VFIO_PCI_INTX_IRQ_INDEX, trig | VFIO_IRQ_SET_DATA_BOOL, 0, 1, 0);
+	v = vfio_test_wait_event(efd, 300);
 	check(!ret && v == 0, "loopback DATA_BOOL false is silent", "ret=%d counter %llu",
 	      ret, (unsigned long long)v);
 
 	/* Bad input. */
 	errno = 0;
-	ret = set_irqs(VFIO_PCI_INTX_IRQ_INDEX, mask | efd_flag, 0, 1, ufd);
+	ret = vfio_test_set_irqs(device, VFIO_PCI_INTX_IRQ_INDEX, mask | efd_flag, 0, 1, ufd);
 	check(ret == -1 && errno == ENOTTY, "mask through an eventfd: ENOTTY",
 	      "ret=%d errno=%d", ret, errno);
 	errno = 0;
-	ret = set_irqs(VFIO_PCI_INTX_IRQ_INDEX, trig | efd_flag, 1, 1, efd);
+	ret = vfio_test_set_irqs(device, VFIO_PCI_INTX_IRQ_INDEX, trig | efd_flag, 1, 1, efd);
 	check(ret == -1 && errno == EINVAL, "start 1: EINVAL", "ret=%d errno=%d", ret, errno);
 	errno = 0;
-	ret = set_irqs(VFIO_PCI_MSI_IRQ_INDEX, trig | efd_flag, 0, 1, efd);
+	ret = vfio_test_set_irqs(device, VFIO_PCI_MSI_IRQ_INDEX, trig | efd_flag, 0, 1, efd);
 	check(ret == -1 && errno == EINVAL, "MSI while INTx is in use: EINVAL",
 	      "ret=%d errno=%d", ret, errno);
 	errno = 0;
-	ret = set_irqs(VFIO_PCI_MSI_IRQ_INDEX, mask | none, 0, 1, 0);
+	ret = vfio_test_set_irqs(device, VFIO_PCI_MSI_IRQ_INDEX, mask | none, 0, 1, 0);
 	check(ret == -1 && errno == ENOTTY, "MSI mask: ENOTTY", "ret=%d errno=%d", ret, errno);
 	errno = 0;
-	ret = set_irqs(VFIO_PCI_INTX_IRQ_INDEX, trig | efd_flag, 0, 1, 12345);
+	ret = vfio_test_set_irqs(device, VFIO_PCI_INTX_IRQ_INDEX, trig | efd_flag, 0, 1, 12345);
 	check(ret == -1 && errno == EBADF, "closed eventfd: EBADF", "ret=%d errno=%d",
 	      ret, errno);
 
@@ -255,19 +207,20 @@ int main(int argc, char **argv)
 		};
 		__u64 one = 1;
 
-		set_irqs(VFIO_PCI_INTX_IRQ_INDEX, unmask | none, 0, 1, 0);
-		wait_event(ufd, 0);
+		vfio_test_set_irqs(device, VFIO_PCI_INTX_IRQ_INDEX, unmask | none, 0, 1, 0);
+		vfio_test_wait_event(ufd, 0);
 		ret = ioctl(device, VFIO_DEVICE_IOEVENTFD, &io);
 		check(!ret, "ioeventfd registered", "ret=%d errno=%d", ret, errno);
 		if (write(ufd, &one, 8) != 8)
 			die("ioeventfd write");
-		v = wait_event(efd, 2000);
+		v = vfio_test_wait_event(efd, 2000);
 		check(v == 1, "ioeventfd write raised the interrupt", "counter %llu",
 		      (unsigned long long)v);
-		check(bar_read32(EDU_IRQ_STATUS) & 64, "ioeventfd data reached the device",
-		      "status %#x", bar_read32(EDU_IRQ_STATUS));
-		bar_write32(EDU_IRQ_ACK, bar_read32(EDU_IRQ_STATUS));
-		set_irqs(VFIO_PCI_INTX_IRQ_INDEX, unmask | none, 0, 1, 0);
+		check(vfio_test_bar_read32(device, bar0, EDU_IRQ_STATUS) & 64,
+		      "ioeventfd data reached the device",
+		      "status %#x", vfio_test_bar_read32(device, bar0, EDU_IRQ_STATUS));
+		edu_ack();
+		vfio_test_set_irqs(device, VFIO_PCI_INTX_IRQ_INDEX, unmask | none, 0, 1, 0);
 
 		errno = 0;
 		ret = ioctl(device, VFIO_DEVICE_IOEVENTFD, &io);
@@ -301,12 +254,12 @@ int main(int argc, char **argv)
 	}
 
 	/* Teardown. */
-	ret = set_irqs(VFIO_PCI_INTX_IRQ_INDEX, trig | none, 0, 0, 0);
+	ret = vfio_test_set_irqs(device, VFIO_PCI_INTX_IRQ_INDEX, trig | none, 0, 0, 0);
 	check(!ret, "INTx disabled", "ret=%d errno=%d", ret, errno);
-	bar_write32(EDU_IRQ_RAISE, 32);
-	v = wait_event(efd, 300);
+	vfio_test_bar_write32(device, bar0, EDU_IRQ_RAISE, 32);
+	v = vfio_test_wait_event(efd, 300);
 	check(v == 0, "no delivery after disable", "counter %llu", (unsigned long long)v);
-	bar_write32(EDU_IRQ_ACK, bar_read32(EDU_IRQ_STATUS));
+	edu_ack();
 
 	return tap_done();
 }

@@ -28,7 +28,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -189,43 +188,11 @@ static int klog_count(const char *s)
 	return count;
 }
 
-static void bar_write32(__u32 off, __u32 val)
-{
-	if (pwrite(device, &val, 4, bar0 + off) != 4)
-		die("BAR0 write");
-}
-
-static __u16 cfg_read16(__u32 off)
-{
-	__u16 val;
-
-	if (pread(device, &val, 2, config + off) != 2)
-		die("config read");
-	return val;
-}
-
-static void cfg_write16(__u32 off, __u16 val)
-{
-	if (pwrite(device, &val, 2, config + off) != 2)
-		die("config write");
-}
-
-/* Drains @fd; returns the counter read, 0 if it did not fire within @ms. */
-static __u64 wait_event(int fd, int ms)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	__u64 v = 0;
-
-	if (poll(&p, 1, ms) == 1 && read(fd, &v, 8) != 8)
-		die("eventfd read");
-	return v;
-}
-
 /* Has igb raise MSI-X vector @nr (cause bit @nr, auto-cleared). */
 static void fire(int nr)
 {
-	bar_write32(E1000_EIMS, 1u << nr);
-	bar_write32(E1000_EICS, 1u << nr);
+	vfio_test_bar_write32(device, bar0, E1000_EIMS, 1u << nr);
+	vfio_test_bar_write32(device, bar0, E1000_EICS, 1u << nr);
 }
 
 /* VFIO_DEVICE_SET_IRQS with eventfds @fds[0..count) from vector @start. */
@@ -358,13 +325,15 @@ int main(int argc, char **argv)
 	check_events(want, "add_producer for vectors 1 and 2, nothing else");
 
 	/* The vectors interrupt. */
-	cfg_write16(PCI_COMMAND, cfg_read16(PCI_COMMAND) | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
-	bar_write32(E1000_GPIE, E1000_GPIE_MSIX_MODE);
-	bar_write32(E1000_EIAC, (1u << NVEC) - 1);
+	vfio_test_cfg_write16(device, config, PCI_COMMAND,
+			      vfio_test_cfg_read16(device, config, PCI_COMMAND) |
+			      PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	vfio_test_bar_write32(device, bar0, E1000_GPIE, E1000_GPIE_MSIX_MODE);
+	vfio_test_bar_write32(device, bar0, E1000_EIAC, (1u << NVEC) - 1);
 	for (i = 0; i < NVEC; i++) {
-		wait_event(e[i], 0);
+		vfio_test_wait_event(e[i], 0);
 		fire(i);
-		v = wait_event(e[i], 2000);
+		v = vfio_test_wait_event(e[i], 2000);
 		check(v == 1, "vector interrupts through its eventfd", "vector %d counter %llu", i,
 		      (unsigned long long)v);
 	}
@@ -402,9 +371,9 @@ int main(int argc, char **argv)
 	      busy, klog_count("registration fails: -16"));
 	check_connected(e[2], true, 2, "e2's consumer stays on vector 2");
 	check_events("", "no callbacks");
-	wait_event(e[2], 0);
+	vfio_test_wait_event(e[2], 0);
 	fire(3);
-	v = wait_event(e[2], 2000);
+	v = vfio_test_wait_event(e[2], 2000);
 	check(v == 1, "vector 3 without a producer still interrupts", "counter %llu",
 	      (unsigned long long)v);
 	ret = set_fd(VFIO_PCI_MSIX_IRQ_INDEX, 2, -1);
@@ -433,9 +402,9 @@ int main(int argc, char **argv)
 	check_none(e4, "e4's consumer is not connected");
 	snprintf(want, sizeof(want), "del %d %d;refuse %d %d;", e[1], irq[1], e4, irq[1]);
 	check_events(want, "del e1, then the refused add_producer");
-	wait_event(e4, 0);
+	vfio_test_wait_event(e4, 0);
 	fire(1);
-	v = wait_event(e4, 2000);
+	v = vfio_test_wait_event(e4, 2000);
 	check(v == 1, "vector 1 without a producer still interrupts", "counter %llu",
 	      (unsigned long long)v);
 	ret = dbg_write_int("unregister", e4);

@@ -19,7 +19,6 @@
  *
  * Prints one TAP line per check, the plan, and exits 1 if any failed.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -120,25 +119,14 @@ static bool bar_readable(volatile uint32_t *bar)
 	return true;
 }
 
-static bool write_sysfs(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	bool ok;
-
-	if (fd < 0)
-		return false;
-	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
-	close(fd);
-	return ok;
-}
 
 /* Sets vfio_pci's disable_idle_d3 and rebinds the device, which latches it. */
 static bool rebind_with_idle_d3(const char *disable)
 {
-	return write_sysfs("/sys/module/vfio_pci/parameters/disable_idle_d3",
-			   disable) &&
-	       write_sysfs("/sys/bus/pci/drivers/vfio-pci/unbind", bdf) &&
-	       write_sysfs("/sys/bus/pci/drivers_probe", bdf);
+	return vfio_test_write_sysfs("/sys/module/vfio_pci/parameters/disable_idle_d3",
+				     disable) &&
+	       vfio_test_write_sysfs("/sys/bus/pci/drivers/vfio-pci/unbind", bdf) &&
+	       vfio_test_write_sysfs("/sys/bus/pci/drivers_probe", bdf);
 }
 
 static int feature(int device, __u32 flags, __u32 argsz, const void *data,
@@ -168,39 +156,6 @@ static int wakeup_entry(int device, int fd, __u32 argsz)
 	};
 
 	return feature(device, WAKEUP | SET, argsz, &w, sizeof(w));
-}
-
-/* Opens the device's cdev and binds it to a new iommufd. */
-static int open_device(int *iommufd)
-{
-	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
-	char dir_path[PATH_MAX], path[PATH_MAX] = "";
-	struct dirent *e;
-	int device = -1;
-	DIR *dir;
-
-	*iommufd = -1;
-	snprintf(dir_path, sizeof(dir_path), "/sys/bus/pci/devices/%s/vfio-dev",
-		 bdf);
-	dir = opendir(dir_path);
-	while (dir && (e = readdir(dir)))
-		if (!strncmp(e->d_name, "vfio", 4))
-			snprintf(path, sizeof(path), "/dev/vfio/devices/%s",
-				 e->d_name);
-	if (dir)
-		closedir(dir);
-	device = open(path, O_RDWR);
-	*iommufd = open("/dev/iommu", O_RDWR);
-	bind.iommufd = *iommufd;
-	if (device < 0 || *iommufd < 0 ||
-	    ioctl(device, VFIO_DEVICE_BIND_IOMMUFD, &bind)) {
-		if (device >= 0)
-			close(device);
-		if (*iommufd >= 0)
-			close(*iommufd);
-		return -1;
-	}
-	return device;
 }
 
 /* Reads vendor and device ID through the config region of the fd. */
@@ -249,7 +204,7 @@ int main(int argc, char *argv[])
 	check(!strcmp(pstate, want_d3), "unused: in the low power state",
 	      "power_state=%s, want %s", pstate, want_d3);
 
-	device = open_device(&iommufd);
+	device = vfio_test_open_cdev(bdf, &iommufd);
 	if (!check(device >= 0, "open and bind the device cdev", "errno=%s",
 		   strerror(errno)))
 		goto out;
@@ -356,7 +311,7 @@ int main(int argc, char *argv[])
 	check(wait_status("suspended", status, sizeof(status)),
 	      "closed in low power: runtime suspended", "runtime_status=%s",
 	      status);
-	device = open_device(&iommufd);
+	device = vfio_test_open_cdev(bdf, &iommufd);
 	read_attr("power/runtime_status", status, sizeof(status));
 	check(device >= 0 && !strcmp(status, "active"),
 	      "reopened: active", "device=%d runtime_status=%s", device, status);
@@ -375,7 +330,7 @@ int main(int argc, char *argv[])
 		check(!strcmp(status, "active"),
 		      "disable_idle_d3: unused device stays active",
 		      "runtime_status=%s", status);
-		device = open_device(&iommufd);
+		device = vfio_test_open_cdev(bdf, &iommufd);
 		ret = device < 0 ? -1 : feature(device, ENTRY | SET, HDR, NULL, 0);
 		check(ret == 0 && wait_status("suspended", status, sizeof(status)),
 		      "disable_idle_d3: ENTRY suspends the open device",

@@ -40,44 +40,24 @@
 
 #include <linux/vfio.h>
 
+#include "tap.h"
+#include "vfio_test.h"
+
 #define SIM_DEBUGFS "/sys/kernel/debug/mlx5_sim"
 #define MIB (1024UL * 1024)
 /* Upstream's stream framing: struct mlx5_vf_migration_header. */
 #define MLX5_HDR_SIZE 16
 
-static unsigned int checks, failures;
 static int container = -1;
-
-static void check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void check(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	checks++;
-	printf("%s %u - ", ok ? "ok" : "not ok", checks);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	if (!ok)
-		failures++;
-}
 
 /* Checks that @ret is -1 with errno @want; @what names the call. */
 static void expect_errno(int ret, int err, int want, const char *what)
 {
 	if (ret == -1 && err == want)
-		check(true, "%s: %s", what, strerror(want));
+		checkf(true, "%s: %s", what, strerror(want));
 	else
-		check(false, "%s: want %s, saw ret=%d errno=%s", what, strerror(want), ret,
+		checkf(false, "%s: want %s, saw ret=%d errno=%s", what, strerror(want), ret,
 		      ret == -1 ? strerror(err) : "-");
-}
-
-static void bail(const char *what)
-{
-	printf("not ok %u - %s: %s\nBail out!\n", ++checks, what, strerror(errno));
-	exit(1);
 }
 
 /* --- the simulator's debugfs --------------------------------------------- */
@@ -110,7 +90,7 @@ static unsigned long long sim_get(const char *bdf, const char *file)
 
 	if (!sim_read(bdf, file, &val)) {
 		printf("# cannot read %s/%s/%s\n", SIM_DEBUGFS, bdf ? bdf : "", file);
-		bail("simulator debugfs");
+		die("simulator debugfs");
 	}
 	return val;
 }
@@ -127,7 +107,7 @@ static void sim_set(const char *bdf, const char *file, unsigned long long val)
 	fd = open(path, O_WRONLY);
 	n = snprintf(buf, sizeof(buf), "%llu\n", val);
 	if (fd < 0 || write(fd, buf, n) != n)
-		bail(path);
+		die(path);
 	close(fd);
 }
 
@@ -136,34 +116,30 @@ static void sim_set(const char *bdf, const char *file, unsigned long long val)
 static int open_device(const char *bdf)
 {
 	struct vfio_group_status status = { .argsz = sizeof(status) };
-	char path[PATH_MAX], link[PATH_MAX];
+	char path[PATH_MAX], name[32];
 	int group, fd;
-	ssize_t n;
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		bail("iommu_group link");
-	link[n] = 0;
-	snprintf(path, sizeof(path), "/dev/vfio/%s", strrchr(link, '/') + 1);
+	if (!vfio_test_link_name(bdf, "iommu_group", name, sizeof(name)))
+		die("iommu_group link");
+	snprintf(path, sizeof(path), "/dev/vfio/%s", name);
 	group = open(path, O_RDWR);
 	if (group < 0)
-		bail("open group");
+		die("open group");
 	if (ioctl(group, VFIO_GROUP_GET_STATUS, &status) ||
 	    !(status.flags & VFIO_GROUP_FLAGS_VIABLE))
-		bail("group not viable");
+		die("group not viable");
 	if (container < 0) {
 		container = open("/dev/vfio/vfio", O_RDWR);
 		if (container < 0 || ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) ||
 		    ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
-			bail("container setup");
+			die("container setup");
 	} else if (!(status.flags & VFIO_GROUP_FLAGS_CONTAINER_SET) &&
 		   ioctl(group, VFIO_GROUP_SET_CONTAINER, &container)) {
-		bail("VFIO_GROUP_SET_CONTAINER");
+		die("VFIO_GROUP_SET_CONTAINER");
 	}
 	fd = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, bdf);
 	if (fd < 0)
-		bail("VFIO_GROUP_GET_DEVICE_FD");
+		die("VFIO_GROUP_GET_DEVICE_FD");
 	return fd;
 }
 
@@ -222,7 +198,7 @@ static int go(int dev, enum vfio_device_mig_state state, const char *who)
 
 	ret = set_state(dev, state, &fd);
 	if (ret) {
-		check(false, "%s -> %s: %s", who, state_name(state), strerror(errno));
+		checkf(false, "%s -> %s: %s", who, state_name(state), strerror(errno));
 		return -2;
 	}
 	return fd;
@@ -232,7 +208,7 @@ static void expect_state(int dev, int want, const char *who)
 {
 	int s = get_state(dev);
 
-	check(s == want, "%s: device state %s (saw %s)", who, state_name(want), state_name(s));
+	checkf(s == want, "%s: device state %s (saw %s)", who, state_name(want), state_name(s));
 }
 
 static int precopy_info(int fd, struct vfio_precopy_info *info)
@@ -255,7 +231,7 @@ static void stream_append(struct stream *s, const void *p, size_t n)
 		s->cap = (s->len + n) * 2;
 		s->buf = realloc(s->buf, s->cap);
 		if (!s->buf)
-			bail("realloc");
+			die("realloc");
 	}
 	memcpy(s->buf + s->len, p, n);
 	s->len += n;
@@ -346,12 +322,12 @@ static bool save(int dev, const char *bdf, enum mode mode, struct stream *s,
 	if (mode == PRE_COPY || mode == PRE_COPY_P2P) {
 		fd = go(dev, VFIO_DEVICE_STATE_PRE_COPY, bdf);
 		if (fd < 0) {
-			check(false, "%s: PRE_COPY gives a data fd", what);
+			checkf(false, "%s: PRE_COPY gives a data fd", what);
 			return false;
 		}
 		for (round = 0; round < 30; round++) {
 			if (precopy_info(fd, &info)) {
-				check(false, "%s: VFIO_MIG_GET_PRECOPY_INFO: %s", what,
+				checkf(false, "%s: VFIO_MIG_GET_PRECOPY_INFO: %s", what,
 				      strerror(errno));
 				close(fd);
 				return false;
@@ -362,7 +338,7 @@ static bool save(int dev, const char *bdf, enum mode mode, struct stream *s,
 				saw_dirty = true;
 			err = drain(fd, s, true, false);
 			if (err) {
-				check(false, "%s: pre-copy read: %s", what, strerror(err));
+				checkf(false, "%s: pre-copy read: %s", what, strerror(err));
 				close(fd);
 				return false;
 			}
@@ -371,36 +347,36 @@ static bool save(int dev, const char *bdf, enum mode mode, struct stream *s,
 			if (saw_dirty && !info.initial_bytes && round >= 3)
 				break;
 		}
-		check(saw_initial, "%s: PRECOPY_INFO reported initial bytes", what);
-		check(saw_dirty, "%s: PRECOPY_INFO reported dirty bytes of the running device",
+		checkf(saw_initial, "%s: PRECOPY_INFO reported initial bytes", what);
+		checkf(saw_dirty, "%s: PRECOPY_INFO reported dirty bytes of the running device",
 		      what);
 		if (mode == PRE_COPY_P2P) {
 			if (go(dev, VFIO_DEVICE_STATE_PRE_COPY_P2P, bdf) < -1)
 				return false;
 			expect_state(dev, VFIO_DEVICE_STATE_PRE_COPY_P2P, what);
-			check(precopy_info(fd, &info) == 0,
+			checkf(precopy_info(fd, &info) == 0,
 			      "%s: PRECOPY_INFO in PRE_COPY_P2P", what);
 		}
 		if (set_state(dev, VFIO_DEVICE_STATE_STOP_COPY, NULL)) {
-			check(false, "%s: -> STOP_COPY: %s", what, strerror(errno));
+			checkf(false, "%s: -> STOP_COPY: %s", what, strerror(errno));
 			close(fd);
 			return false;
 		}
 	} else {
 		fd = go(dev, VFIO_DEVICE_STATE_STOP_COPY, bdf);
 		if (fd < 0) {
-			check(false, "%s: STOP_COPY gives a data fd", what);
+			checkf(false, "%s: STOP_COPY gives a data fd", what);
 			return false;
 		}
 	}
 	expect_state(dev, VFIO_DEVICE_STATE_STOP_COPY, what);
-	check(sim_get(bdf, "suspended") == 2, "%s: the source vhca is suspended", what);
+	checkf(sim_get(bdf, "suspended") == 2, "%s: the source vhca is suspended", what);
 	*sum = sim_get(bdf, "checksum");
 	gen = sim_get(bdf, "generation");
 	err = drain(fd, s, false, mode == STOP_COPY_P2P || mode == PRE_COPY_P2P);
-	check(!err, "%s: stop-copy read to end of stream: %s (%zu bytes)", what,
+	checkf(!err, "%s: stop-copy read to end of stream: %s (%zu bytes)", what,
 	      strerror(err), s->len);
-	check(sim_get(bdf, "generation") == gen && sim_get(bdf, "checksum") == *sum,
+	checkf(sim_get(bdf, "generation") == gen && sim_get(bdf, "checksum") == *sum,
 	      "%s: the stopped source does not change", what);
 	close(fd);
 	return !err;
@@ -416,7 +392,7 @@ static int load(int dev, const char *bdf, const struct stream *s, bool move_on)
 		return EBADF;
 	err = feed(fd, s->buf, s->len);
 	if (move_on && set_state(dev, VFIO_DEVICE_STATE_STOP, NULL))
-		check(false, "%s: RESUMING -> STOP: %s", bdf, strerror(errno));
+		checkf(false, "%s: RESUMING -> STOP: %s", bdf, strerror(errno));
 	close(fd);
 	return err;
 }
@@ -425,9 +401,9 @@ static int load(int dev, const char *bdf, const struct stream *s, bool move_on)
 static void back_to_running(int dev, const char *bdf)
 {
 	if (set_state(dev, VFIO_DEVICE_STATE_RUNNING, NULL))
-		check(false, "%s -> RUNNING: %s", bdf, strerror(errno));
+		checkf(false, "%s -> RUNNING: %s", bdf, strerror(errno));
 	else
-		check(get_state(dev) == VFIO_DEVICE_STATE_RUNNING &&
+		checkf(get_state(dev) == VFIO_DEVICE_STATE_RUNNING &&
 		      sim_get(bdf, "suspended") == 0, "%s: back to RUNNING", bdf);
 }
 
@@ -436,7 +412,7 @@ static void check_no_leaks(const char *what)
 {
 	unsigned long long pds = sim_get(NULL, "pds"), mkeys = sim_get(NULL, "mkeys");
 
-	check(pds == 0 && mkeys == 0, "%s: no PD or memory key left (pds %llu, mkeys %llu)",
+	checkf(pds == 0 && mkeys == 0, "%s: no PD or memory key left (pds %llu, mkeys %llu)",
 	      what, pds, mkeys);
 }
 
@@ -454,16 +430,16 @@ static void migrate(int a, const char *abdf, int b, const char *bbdf, enum mode 
 		goto out;
 	saves = sim_get(abdf, "saves") - saves;
 	/* The driver saves at most 8 MiB (MAX_CHUNK_SIZE) a time in chunk mode. */
-	check(saves >= 1 + size / (9 * MIB), "%s: %llu SAVE_VHCA_STATE commands for %llu bytes",
+	checkf(saves >= 1 + size / (9 * MIB), "%s: %llu SAVE_VHCA_STATE commands for %llu bytes",
 	      mode_names[mode], saves, size);
 	err = load(b, bbdf, &s, true);
-	check(!err, "%s: the destination took the stream: %s", mode_names[mode], strerror(err));
+	checkf(!err, "%s: the destination took the stream: %s", mode_names[mode], strerror(err));
 	expect_state(b, VFIO_DEVICE_STATE_STOP, mode_names[mode]);
 	sum_b = sim_get(bbdf, "checksum");
-	check(sum_a == sum_b, "%s: destination state equals the source's at stop (0x%08llx, 0x%08llx)",
+	checkf(sum_a == sum_b, "%s: destination state equals the source's at stop (0x%08llx, 0x%08llx)",
 	      mode_names[mode], sum_a, sum_b);
 	loads = sim_get(bbdf, "loads") - loads;
-	check(loads == saves, "%s: one LOAD_VHCA_STATE per saved image (%llu, %llu)",
+	checkf(loads == saves, "%s: one LOAD_VHCA_STATE per saved image (%llu, %llu)",
 	      mode_names[mode], loads, saves);
 	back_to_running(b, bbdf);
 out:
@@ -530,13 +506,13 @@ static void bad_fd_io(int a, const char *abdf, int b, const char *bbdf)
 	expect_errno(ret, errno, EINVAL, "PRECOPY_INFO in STOP_COPY");
 	ret = ioctl(sfd, VFIO_DEVICE_FEATURE, &info);
 	expect_errno(ret, errno, ENOTTY, "another ioctl on the saving fd");
-	check(drain(sfd, &s, false, false) == 0, "read the whole stream");
+	checkf(drain(sfd, &s, false, false) == 0, "read the whole stream");
 	n = read(sfd, &byte, 1);
-	check(n == 0, "read past the end of stream gives 0 (saw %zd)", n);
+	checkf(n == 0, "read past the end of stream gives 0 (saw %zd)", n);
 	n = read(sfd, &byte, 1);
-	check(n == 0, "and again 0 (saw %zd)", n);
+	checkf(n == 0, "and again 0 (saw %zd)", n);
 	if (set_state(a, VFIO_DEVICE_STATE_STOP, NULL))
-		check(false, "STOP_COPY -> STOP: %s", strerror(errno));
+		checkf(false, "STOP_COPY -> STOP: %s", strerror(errno));
 	n = read(sfd, &byte, 1);
 	expect_errno(n, errno, ENODEV, "read of the saving fd after STOP_COPY -> STOP");
 	close(sfd);
@@ -553,7 +529,7 @@ static void bad_fd_io(int a, const char *abdf, int b, const char *bbdf)
 	ret = precopy_info(rfd, &info);
 	expect_errno(ret, errno, ENOTTY, "PRECOPY_INFO on the resuming fd");
 	if (set_state(b, VFIO_DEVICE_STATE_STOP, NULL))
-		check(false, "RESUMING -> STOP: %s", strerror(errno));
+		checkf(false, "RESUMING -> STOP: %s", strerror(errno));
 	n = write(rfd, s.buf, s.len);
 	expect_errno(n, errno, ENODEV, "write to the resuming fd after RESUMING -> STOP");
 	close(rfd);
@@ -580,16 +556,16 @@ static void bad_streams(int a, const char *abdf, int b, const char *bbdf)
 
 	if (!save_stream(a, abdf, &s, &sum))
 		return;
-	check(s.len > 2 * MLX5_HDR_SIZE, "a stream of %zu bytes", s.len);
+	checkf(s.len > 2 * MLX5_HDR_SIZE, "a stream of %zu bytes", s.len);
 
 	/* Truncated: the C driver takes what came and stops without error. */
 	bad.buf = s.buf;
 	bad.len = s.len / 2;
 	err = load(b, bbdf, &bad, true);
-	check(!err, "truncated stream: writes accepted (%s)", strerror(err));
+	checkf(!err, "truncated stream: writes accepted (%s)", strerror(err));
 	expect_state(b, VFIO_DEVICE_STATE_STOP, "truncated stream: RESUMING -> STOP accepted");
 	sum_b = sim_get(bbdf, "checksum");
-	check(sum_b != sum, "truncated stream: the destination state is not the source's");
+	checkf(sum_b != sum, "truncated stream: the destination state is not the source's");
 	back_to_running(b, bbdf);
 
 	/* Corrupted firmware data: LOAD fails, the write gets its errno. */
@@ -598,16 +574,16 @@ static void bad_streams(int a, const char *abdf, int b, const char *bbdf)
 	bad.len = s.len;
 	bad.buf[s.len - 100] ^= 0x5a;
 	err = load(b, bbdf, &bad, false);
-	check(err == EINVAL, "corrupted image: write fails with EINVAL (saw %s)", strerror(err));
+	checkf(err == EINVAL, "corrupted image: write fails with EINVAL (saw %s)", strerror(err));
 	if (set_state(b, VFIO_DEVICE_STATE_STOP, NULL))
-		check(false, "corrupted image: RESUMING -> STOP: %s", strerror(errno));
+		checkf(false, "corrupted image: RESUMING -> STOP: %s", strerror(errno));
 	back_to_running(b, bbdf);
 
 	/* A huge record size in the first header: ENOMEM, as upstream. */
 	memcpy(bad.buf, s.buf, s.len);
 	memset(bad.buf, 0xff, 8);
 	err = load(b, bbdf, &bad, false);
-	check(err == ENOMEM, "record size beyond the device's LOAD limit: ENOMEM (saw %s)",
+	checkf(err == ENOMEM, "record size beyond the device's LOAD limit: ENOMEM (saw %s)",
 	      strerror(err));
 	set_state(b, VFIO_DEVICE_STATE_STOP, NULL);
 	back_to_running(b, bbdf);
@@ -617,14 +593,14 @@ static void bad_streams(int a, const char *abdf, int b, const char *bbdf)
 	memset(bad.buf + 8, 0, 8);
 	bad.buf[12] = 0x40;	/* tag 0x40, flags 0: mandatory */
 	err = load(b, bbdf, &bad, false);
-	check(err == EOPNOTSUPP, "unknown mandatory record tag: EOPNOTSUPP (saw %s)",
+	checkf(err == EOPNOTSUPP, "unknown mandatory record tag: EOPNOTSUPP (saw %s)",
 	      strerror(err));
 	set_state(b, VFIO_DEVICE_STATE_STOP, NULL);
 	back_to_running(b, bbdf);
 
 	/* The stream once more, whole: the device is not spoiled by the above. */
 	err = load(b, bbdf, &s, true);
-	check(!err && sim_get(bbdf, "checksum") == sum,
+	checkf(!err && sim_get(bbdf, "checksum") == sum,
 	      "the intact stream still migrates after bad ones (%s)", strerror(err));
 	back_to_running(b, bbdf);
 	check_no_leaks("bad streams");
@@ -643,7 +619,7 @@ static void short_image(int a, const char *abdf, int b, const char *bbdf)
 	if (!save_stream(a, abdf, &s, &sum))
 		return;
 	err = load(b, bbdf, &s, false);
-	check(err == EINVAL, "short image from firmware: the destination's write fails with EINVAL (saw %s)",
+	checkf(err == EINVAL, "short image from firmware: the destination's write fails with EINVAL (saw %s)",
 	      strerror(err));
 	set_state(b, VFIO_DEVICE_STATE_STOP, NULL);
 	back_to_running(b, bbdf);
@@ -661,14 +637,14 @@ static void close_mid_stream(int a, const char *abdf, int b, const char *bbdf)
 	if (fd < 0)
 		return;
 	/* The C driver returns what its first buffers hold: a short read. */
-	check(read(fd, buf, sizeof(buf)) > 0, "stop-copy: read a first piece");
+	checkf(read(fd, buf, sizeof(buf)) > 0, "stop-copy: read a first piece");
 	close(fd);
 	back_to_running(a, abdf);
 
 	fd = go(a, VFIO_DEVICE_STATE_PRE_COPY, abdf);
 	if (fd < 0)
 		return;
-	check(precopy_info(fd, &info) == 0 && read(fd, buf, sizeof(buf)) > 0,
+	checkf(precopy_info(fd, &info) == 0 && read(fd, buf, sizeof(buf)) > 0,
 	      "pre-copy: read a first piece");
 	close(fd);
 	back_to_running(a, abdf);
@@ -676,49 +652,63 @@ static void close_mid_stream(int a, const char *abdf, int b, const char *bbdf)
 	fd = go(b, VFIO_DEVICE_STATE_RESUMING, bbdf);
 	if (fd < 0)
 		return;
-	check(write(fd, buf, 20) == 20, "resuming: write a first piece");
+	checkf(write(fd, buf, 20) == 20, "resuming: write a first piece");
 	close(fd);
 	back_to_running(b, bbdf);
 	check_no_leaks("data fds closed mid-stream");
 	migrate(a, abdf, b, bbdf, STOP_COPY_ONLY);
 }
 
-static void reset_mid_migration(int a, const char *abdf, int b, const char *bbdf)
+/*
+ * Puts @dev into @state and resets it; checks that the reset succeeds and
+ * leaves the device RUNNING.  Returns the data fd of @state, or -1.
+ */
+static int reset_in(int dev, const char *bdf, enum vfio_device_mig_state state)
 {
-	unsigned char byte;
+	char who[64];
 	int fd, ret;
+
+	fd = go(dev, state, bdf);
+	if (fd < 0)
+		return -1;
+	ret = ioctl(dev, VFIO_DEVICE_RESET);
+	checkf(ret == 0, "VFIO_DEVICE_RESET in %s: %s", state_name(state),
+	       ret ? strerror(errno) : "ok");
+	snprintf(who, sizeof(who), "after a reset in %s", state_name(state));
+	expect_state(dev, VFIO_DEVICE_STATE_RUNNING, who);
+	return fd;
+}
+
+/* Checks that a byte of I/O on the data fd @fd fails with ENODEV, closes it. */
+static void expect_enodev(int fd, bool write_io, const char *what)
+{
+	unsigned char byte = 0;
 	ssize_t n;
 
-	fd = go(a, VFIO_DEVICE_STATE_STOP_COPY, abdf);
-	if (fd < 0)
-		return;
-	ret = ioctl(a, VFIO_DEVICE_RESET);
-	check(ret == 0, "VFIO_DEVICE_RESET in STOP_COPY: %s", ret ? strerror(errno) : "ok");
-	expect_state(a, VFIO_DEVICE_STATE_RUNNING, "after a reset in STOP_COPY");
-	check(sim_get(abdf, "suspended") == 0, "the reset resumed the vhca");
-	n = read(fd, &byte, 1);
-	expect_errno(n, errno, ENODEV, "read of the saving fd after a reset");
+	n = write_io ? write(fd, &byte, 1) : read(fd, &byte, 1);
+	expect_errno(n, errno, ENODEV, what);
 	close(fd);
+}
 
-	fd = go(a, VFIO_DEVICE_STATE_PRE_COPY, abdf);
-	if (fd < 0)
-		return;
-	ret = ioctl(a, VFIO_DEVICE_RESET);
-	check(ret == 0, "VFIO_DEVICE_RESET in PRE_COPY: %s", ret ? strerror(errno) : "ok");
-	expect_state(a, VFIO_DEVICE_STATE_RUNNING, "after a reset in PRE_COPY");
-	n = read(fd, &byte, 1);
-	expect_errno(n, errno, ENODEV, "read of the pre-copy fd after a reset");
-	close(fd);
+static void reset_mid_migration(int a, const char *abdf, int b, const char *bbdf)
+{
+	int fd;
 
-	fd = go(b, VFIO_DEVICE_STATE_RESUMING, bbdf);
+	fd = reset_in(a, abdf, VFIO_DEVICE_STATE_STOP_COPY);
 	if (fd < 0)
 		return;
-	ret = ioctl(b, VFIO_DEVICE_RESET);
-	check(ret == 0, "VFIO_DEVICE_RESET in RESUMING: %s", ret ? strerror(errno) : "ok");
-	expect_state(b, VFIO_DEVICE_STATE_RUNNING, "after a reset in RESUMING");
-	n = write(fd, &byte, 1);
-	expect_errno(n, errno, ENODEV, "write to the resuming fd after a reset");
-	close(fd);
+	checkf(sim_get(abdf, "suspended") == 0, "the reset resumed the vhca");
+	expect_enodev(fd, false, "read of the saving fd after a reset");
+
+	fd = reset_in(a, abdf, VFIO_DEVICE_STATE_PRE_COPY);
+	if (fd < 0)
+		return;
+	expect_enodev(fd, false, "read of the pre-copy fd after a reset");
+
+	fd = reset_in(b, bbdf, VFIO_DEVICE_STATE_RESUMING);
+	if (fd < 0)
+		return;
+	expect_enodev(fd, true, "write to the resuming fd after a reset");
 	check_no_leaks("reset mid-migration");
 	migrate(a, abdf, b, bbdf, PRE_COPY);
 }
@@ -747,7 +737,7 @@ static void firmware_failures(int a, const char *abdf, int b, const char *bbdf)
 		struct stream junk = {};
 
 		err = drain(fd, &junk, false, false);
-		check(err == ENODEV, "read after SAVE_VHCA_STATE failed: ENODEV after %zu bytes (saw %s)",
+		checkf(err == ENODEV, "read after SAVE_VHCA_STATE failed: ENODEV after %zu bytes (saw %s)",
 		      junk.len, strerror(err));
 		n = read(fd, &byte, 1);
 		expect_errno(n, errno, ENODEV, "and read again");
@@ -767,7 +757,7 @@ static void firmware_failures(int a, const char *abdf, int b, const char *bbdf)
 	if (save_stream(a, abdf, &s, &sum)) {
 		sim_set(NULL, "fail_opcode", 0x119);
 		err = load(b, bbdf, &s, false);
-		check(err == EINVAL, "LOAD_VHCA_STATE failing: write fails with EINVAL (saw %s)",
+		checkf(err == EINVAL, "LOAD_VHCA_STATE failing: write fails with EINVAL (saw %s)",
 		      strerror(err));
 		set_state(b, VFIO_DEVICE_STATE_STOP, NULL);
 		back_to_running(b, bbdf);
@@ -806,16 +796,16 @@ static void precopy_v2_opt_in(int dev, const char *bdf)
 	info.argsz = sizeof(info);
 	info.flags = 0x80;
 	ret = ioctl(fd, VFIO_MIG_GET_PRECOPY_INFO, &info);
-	check(ret == 0 && info.flags == 0x80,
+	checkf(ret == 0 && info.flags == 0x80,
 	      "v1 PRECOPY_INFO leaves the input flags (saw ret %d flags %#x)", ret, info.flags);
 	ret = ioctl(dev, VFIO_DEVICE_FEATURE, &opt_in);
-	check(ret == 0, "opt in to PRECOPY_INFOv2 with a saving fd open (%s)",
+	checkf(ret == 0, "opt in to PRECOPY_INFOv2 with a saving fd open (%s)",
 	      ret ? strerror(errno) : "ok");
 	memset(&info, 0, sizeof(info));
 	info.argsz = sizeof(info);
 	info.flags = 0x80;
 	ret = ioctl(fd, VFIO_MIG_GET_PRECOPY_INFO, &info);
-	check(ret == 0 && !(info.flags & ~VFIO_PRECOPY_INFO_REINIT),
+	checkf(ret == 0 && !(info.flags & ~VFIO_PRECOPY_INFO_REINIT),
 	      "v2 PRECOPY_INFO on that fd: flags are output only (saw ret %d flags %#x)",
 	      ret, info.flags);
 	close(fd);
@@ -865,7 +855,7 @@ static void feature_checks(int dev, const char *bdf)
 	int ret;
 
 	ret = ioctl(dev, VFIO_DEVICE_FEATURE, &mig);
-	check(!ret && mig.m.flags == want,
+	checkf(!ret && mig.m.flags == want,
 	      "%s: MIGRATION feature: STOP_COPY|P2P|PRE_COPY (saw %s0x%llx)", bdf,
 	      ret ? strerror(errno) : "", (unsigned long long)mig.m.flags);
 	mig.f.flags = VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIGRATION;
@@ -873,7 +863,7 @@ static void feature_checks(int dev, const char *bdf)
 	expect_errno(ret, errno, EINVAL, "SET of the MIGRATION feature");
 	expect_state(dev, VFIO_DEVICE_STATE_RUNNING, bdf);
 	ret = ioctl(dev, VFIO_DEVICE_FEATURE, &size);
-	check(!ret && size.d.stop_copy_length >= sim_get(bdf, "state_size"),
+	checkf(!ret && size.d.stop_copy_length >= sim_get(bdf, "state_size"),
 	      "%s: MIG_DATA_SIZE covers the state (%llu >= %llu)", bdf,
 	      (unsigned long long)size.d.stop_copy_length, sim_get(bdf, "state_size"));
 }
@@ -891,14 +881,13 @@ static int file_save(const char *bdf, const char *file)
 	back_to_running(dev, bdf);
 	f = fopen(file, "w");
 	if (!f || fwrite(s.buf, 1, s.len, f) != s.len || fclose(f))
-		bail(file);
+		die(file);
 	snprintf(path, sizeof(path), "%s.sum", file);
 	f = fopen(path, "w");
 	if (!f || fprintf(f, "0x%08llx %llu\n", sum, sim_get(bdf, "state_size")) < 0 || fclose(f))
-		bail(path);
-	check(true, "saved %zu bytes of %s to %s, state checksum 0x%08llx", s.len, bdf, file, sum);
-	printf("1..%u\n", checks);
-	return failures ? 1 : 0;
+		die(path);
+	checkf(true, "saved %zu bytes of %s to %s, state checksum 0x%08llx", s.len, bdf, file, sum);
+	return tap_done();
 }
 
 static int file_load(const char *bdf, const char *file)
@@ -913,23 +902,22 @@ static int file_load(const char *bdf, const char *file)
 	snprintf(path, sizeof(path), "%s.sum", file);
 	f = fopen(path, "r");
 	if (!f || fscanf(f, "%lli %llu", &sum, &size) != 2)
-		bail(path);
+		die(path);
 	fclose(f);
 	f = fopen(file, "r");
 	if (!f)
-		bail(file);
+		die(file);
 	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
 		stream_append(&s, buf, n);
 	fclose(f);
 	if (sim_get(bdf, "state_size") != size)
 		sim_set(bdf, "state_size", size);
 	err = load(dev, bdf, &s, true);
-	check(!err, "%s took the %zu bytes of %s: %s", bdf, s.len, file, strerror(err));
-	check(sim_get(bdf, "checksum") == sum, "%s: state equals the saved one (0x%08llx)", bdf, sum);
+	checkf(!err, "%s took the %zu bytes of %s: %s", bdf, s.len, file, strerror(err));
+	checkf(sim_get(bdf, "checksum") == sum, "%s: state equals the saved one (0x%08llx)", bdf, sum);
 	back_to_running(dev, bdf);
 	check_no_leaks("load from file");
-	printf("1..%u\n", checks);
-	return failures ? 1 : 0;
+	return tap_done();
 }
 
 /* A stop-copy migration of @mib MiB of state, read from A and written to B as it comes. */
@@ -943,7 +931,7 @@ static int big(const char *abdf, const char *bbdf, unsigned long mib)
 	ssize_t n;
 
 	set_sizes(abdf, bbdf, mib * MIB);
-	check(true, "%lu MiB of state in each VF (%lds)", mib, (long)(time(NULL) - start));
+	checkf(true, "%lu MiB of state in each VF (%lds)", mib, (long)(time(NULL) - start));
 	rfd = go(b, VFIO_DEVICE_STATE_RESUMING, bbdf);
 	sfd = go(a, VFIO_DEVICE_STATE_STOP_COPY, abdf);
 	if (sfd < 0 || rfd < 0)
@@ -957,13 +945,13 @@ static int big(const char *abdf, const char *bbdf, unsigned long mib)
 	}
 	if (n < 0)
 		err = errno;
-	check(!err, "streamed %llu bytes from %s to %s: %s", total, abdf, bbdf, strerror(err));
+	checkf(!err, "streamed %llu bytes from %s to %s: %s", total, abdf, bbdf, strerror(err));
 	close(sfd);
 	close(rfd);
 	if (set_state(b, VFIO_DEVICE_STATE_STOP, NULL))
-		check(false, "RESUMING -> STOP: %s", strerror(errno));
+		checkf(false, "RESUMING -> STOP: %s", strerror(errno));
 	sum_b = sim_get(bbdf, "checksum");
-	check(sum_a == sum_b, "destination state equals the source's (0x%08llx, 0x%08llx), %lds",
+	checkf(sum_a == sum_b, "destination state equals the source's (0x%08llx, 0x%08llx), %lds",
 	      sum_a, sum_b, (long)(time(NULL) - start));
 	back_to_running(a, abdf);
 	back_to_running(b, bbdf);
@@ -973,8 +961,7 @@ out:
 	sim_set(abdf, "state_size", size_a);
 	sim_set(bbdf, "state_size", size_b);
 	check_no_leaks("big state");
-	printf("1..%u\n", checks);
-	return failures ? 1 : 0;
+	return tap_done();
 }
 
 /* --- benchmark ------------------------------------------------------------ */
@@ -1021,7 +1008,7 @@ static void bench_size(int a, const char *abdf, int b, const char *bbdf, unsigne
 	s.cap = mib * MIB + MIB;
 	s.buf = malloc(s.cap);
 	if (!s.buf)
-		bail("malloc");
+		die("malloc");
 	memset(s.buf, 0, s.cap);
 	for (r = 0; r < runs && r < 8; r++) {
 		s.len = 0;
@@ -1039,7 +1026,7 @@ static void bench_size(int a, const char *abdf, int b, const char *bbdf, unsigne
 		err = feed(rfd, s.buf, s.len);
 		close(rfd);
 		if (err || set_state(b, VFIO_DEVICE_STATE_STOP, NULL)) {
-			check(false, "bench: resume of %lu MiB", mib);
+			checkf(false, "bench: resume of %lu MiB", mib);
 			return;
 		}
 		t3 = now_ns();
@@ -1069,8 +1056,7 @@ static int bench(const char *abdf, const char *bbdf)
 	close(a);
 	close(b);
 	check_no_leaks("bench");
-	printf("1..%u\n", checks);
-	return failures ? 1 : 0;
+	return tap_done();
 }
 
 int main(int argc, char **argv)
@@ -1131,7 +1117,5 @@ int main(int argc, char **argv)
 	close(a);
 	close(b);
 	check_no_leaks("devices closed");
-	printf("1..%u\n", checks);
-	printf("# %u checks, %u failed\n", checks, failures);
-	return failures ? 1 : 0;
+	return tap_done();
 }

@@ -20,7 +20,6 @@
  * not be opened.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -35,32 +34,17 @@
 #include <linux/iommufd.h>
 #include <linux/vfio.h>
 
+#include "vfio_test.h"
+
 /* Where region INDEX starts in the device fd (VFIO_PCI_OFFSET_SHIFT). */
 #define VFIO_PCI_INDEX_TO_OFFSET_(index) ((__u64)(index) << 40)
 
 /* Opens /dev/vfio/devices/vfioX of device bdf. */
 static int open_cdev(const char *bdf)
 {
-	char dir_path[PATH_MAX], path[PATH_MAX + 300];
-	struct dirent *entry;
-	int fd = -1;
-	DIR *dir;
+	char path[PATH_MAX];
 
-	snprintf(dir_path, sizeof(dir_path), "/sys/bus/pci/devices/%s/vfio-dev",
-		 bdf);
-	dir = opendir(dir_path);
-	if (!dir)
-		return -1;
-	while ((entry = readdir(dir))) {
-		if (strncmp(entry->d_name, "vfio", 4))
-			continue;
-		snprintf(path, sizeof(path), "/dev/vfio/devices/%s",
-			 entry->d_name);
-		fd = open(path, O_RDWR);
-		break;
-	}
-	closedir(dir);
-	return fd;
+	return vfio_test_find_cdev(bdf, path, sizeof(path)) ? open(path, O_RDWR) : -1;
 }
 
 /* One access of the VGA script; prints its result. */

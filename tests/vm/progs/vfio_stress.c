@@ -52,8 +52,6 @@ static void note(struct worker *w, int ret)
 static void *irqs(void *arg)
 {
 	struct worker *w = arg;
-	char buf[sizeof(struct vfio_irq_set) + sizeof(int32_t)];
-	struct vfio_irq_set *set = (struct vfio_irq_set *)buf;
 	struct vfio_irq_info info = { .argsz = sizeof(info), .index = VFIO_PCI_MSIX_IRQ_INDEX };
 	int efd = eventfd(0, 0), index;
 
@@ -61,17 +59,12 @@ static void *irqs(void *arg)
 		info.index = VFIO_PCI_MSI_IRQ_INDEX;
 	index = info.index;
 	while (!stop) {
-		set->argsz = sizeof(buf);
-		set->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
-		set->index = index;
-		set->start = 0;
-		set->count = 1;
-		memcpy(set->data, &efd, sizeof(efd));
-		note(w, ioctl(device, VFIO_DEVICE_SET_IRQS, set));
-		set->argsz = sizeof(*set);
-		set->flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER;
-		set->count = 0;
-		note(w, ioctl(device, VFIO_DEVICE_SET_IRQS, set));
+		note(w, vfio_test_set_irqs(device, index,
+					   VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
+					   0, 1, efd));
+		note(w, vfio_test_set_irqs(device, index,
+					   VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
+					   0, 0, 0));
 	}
 	close(efd);
 	return NULL;

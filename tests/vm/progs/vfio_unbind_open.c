@@ -27,26 +27,10 @@
 
 #include <linux/vfio.h>
 
+#include "tap.h"
 #include "vfio_test.h"
 
-static unsigned int checks, failures;
 static int container = -1, group = -1;
-
-static void check(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void check(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	checks++;
-	if (!ok)
-		failures++;
-	printf("%s %u - ", ok ? "ok" : "not ok", checks);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
 
 static double now(void)
 {
@@ -64,17 +48,6 @@ static void close_all(int device)
 	group = container = -1;
 }
 
-static int write_sysfs(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
 
 /* Starts a child that unbinds `bdf` from vfio-pci; returns its pid. */
 static pid_t start_unbind(const char *bdf)
@@ -87,7 +60,7 @@ static pid_t start_unbind(const char *bdf)
 		/* The child must not hold the device open itself. */
 		for (int fd = 3; fd < 1024; fd++)
 			close(fd);
-		_exit(write_sysfs("/sys/bus/pci/drivers/vfio-pci/unbind", bdf) ? 1 : 0);
+		_exit(vfio_test_write_sysfs("/sys/bus/pci/drivers/vfio-pci/unbind", bdf) ? 0 : 1);
 	}
 	return pid;
 }
@@ -105,30 +78,16 @@ static int reaped(pid_t pid, double secs, int *status)
 	return 0;
 }
 
-static int bound(const char *bdf)
-{
-	char path[PATH_MAX], link[PATH_MAX];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return 0;
-	link[n] = 0;
-	return !strcmp(strrchr(link, '/') + 1, "vfio-pci");
-}
 
 static void rebind(const char *bdf)
 {
-	write_sysfs("/sys/bus/pci/drivers_probe", bdf);
-	check(bound(bdf), "rebind: bound to vfio-pci again");
+	vfio_test_write_sysfs("/sys/bus/pci/drivers_probe", bdf);
+	checkf(vfio_test_bound_to_vfio_pci(bdf), "rebind: bound to vfio-pci again");
 }
 
 /* With a REQ eventfd: the unbind signals it and waits for the close. */
 static void with_req(const char *bdf)
 {
-	char buf[sizeof(struct vfio_irq_set) + sizeof(int32_t)];
-	struct vfio_irq_set *set = (struct vfio_irq_set *)buf;
 	struct pollfd pfd;
 	uint64_t count = 0;
 	int device, efd, status = 0;
@@ -137,34 +96,31 @@ static void with_req(const char *bdf)
 
 	device = vfio_test_open_group(bdf, &container, &group);
 	efd = eventfd(0, EFD_CLOEXEC);
-	set->argsz = sizeof(buf);
-	set->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
-	set->index = VFIO_PCI_REQ_IRQ_INDEX;
-	set->start = 0;
-	set->count = 1;
-	memcpy(set->data, &efd, sizeof(efd));
-	check(ioctl(device, VFIO_DEVICE_SET_IRQS, set) == 0, "SET_IRQS: REQ eventfd set");
+	checkf(vfio_test_set_irqs(device, VFIO_PCI_REQ_IRQ_INDEX,
+				  VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
+				  0, 1, efd) == 0,
+	       "SET_IRQS: REQ eventfd set");
 
 	child = start_unbind(bdf);
 	pfd.fd = efd;
 	pfd.events = POLLIN;
-	check(poll(&pfd, 1, 10000) == 1, "unbind: REQ eventfd signalled within 10 s");
+	checkf(poll(&pfd, 1, 10000) == 1, "unbind: REQ eventfd signalled within 10 s");
 	if (read(efd, &count, sizeof(count)) != sizeof(count))
 		count = 0;
-	check(count >= 1, "unbind: REQ count %llu", (unsigned long long)count);
+	checkf(count >= 1, "unbind: REQ count %llu", (unsigned long long)count);
 	/* The unbind must still be waiting for us. */
-	check(!reaped(child, 0.5, &status), "unbind: still waiting while the fd is open");
+	checkf(!reaped(child, 0.5, &status), "unbind: still waiting while the fd is open");
 	t = now();
 	close_all(device);
 	close(efd);
 	if (!reaped(child, 10, &status)) {
-		check(0, "unbind: finished within 10 s of the close");
+		checkf(0, "unbind: finished within 10 s of the close");
 		kill(child, SIGKILL);
 		exit(1);
 	}
-	check(1, "unbind: finished %.3f s after the close", now() - t);
-	check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "unbind: sysfs write succeeded");
-	check(!bound(bdf), "unbind: device unbound");
+	checkf(1, "unbind: finished %.3f s after the close", now() - t);
+	checkf(WIFEXITED(status) && WEXITSTATUS(status) == 0, "unbind: sysfs write succeeded");
+	checkf(!vfio_test_bound_to_vfio_pci(bdf), "unbind: device unbound");
 	rebind(bdf);
 }
 
@@ -176,16 +132,16 @@ static void without_req(const char *bdf)
 
 	device = vfio_test_open_group(bdf, &container, &group);
 	child = start_unbind(bdf);
-	check(!reaped(child, 1.0, &status), "unbind without REQ: waits while the fd is open");
+	checkf(!reaped(child, 1.0, &status), "unbind without REQ: waits while the fd is open");
 	close_all(device);
 	if (!reaped(child, 10, &status)) {
-		check(0, "unbind without REQ: finished within 10 s of the close");
+		checkf(0, "unbind without REQ: finished within 10 s of the close");
 		kill(child, SIGKILL);
 		exit(1);
 	}
-	check(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	checkf(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	      "unbind without REQ: finished after the close, sysfs write succeeded");
-	check(!bound(bdf), "unbind without REQ: device unbound");
+	checkf(!vfio_test_bound_to_vfio_pci(bdf), "unbind without REQ: device unbound");
 	rebind(bdf);
 }
 
@@ -197,6 +153,5 @@ int main(int argc, char **argv)
 	}
 	with_req(argv[1]);
 	without_req(argv[1]);
-	printf("# %u checks, %u failed\n", checks, failures);
-	return failures ? 1 : 0;
+	return tap_done();
 }

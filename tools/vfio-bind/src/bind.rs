@@ -87,11 +87,9 @@ impl Progress {
 /// Binds `named` (widened per `opts.expand`) to the VFIO drivers chosen
 /// from `alias_file`.
 pub fn bind(kernel: &dyn Kernel, alias_file: &Path, named: &[Bdf], opts: &BindOptions) -> Report {
-    let mut report = Report::new("bind", opts.dry_run);
-    if let Err(e) = run(kernel, alias_file, named, opts, &mut report) {
-        report.error = Some(e);
-    }
-    report
+    Report::collect("bind", opts.dry_run, |report| {
+        run(kernel, alias_file, named, opts, report)
+    })
 }
 
 fn run(

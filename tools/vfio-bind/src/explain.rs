@@ -29,11 +29,9 @@ use crate::{
 /// error is [`Error::NoMatch`] for the first device nothing matches, after
 /// every device has been explained.
 pub fn explain(kernel: &dyn Kernel, alias_file: &Path, named: &[Bdf], expand: Expand) -> Report {
-    let mut report = Report::new("explain", false);
-    if let Err(e) = run(kernel, alias_file, named, expand, &mut report) {
-        report.error = Some(e);
-    }
-    report
+    Report::collect("explain", false, |report| {
+        run(kernel, alias_file, named, expand, report)
+    })
 }
 
 fn run(

@@ -134,6 +134,20 @@ impl Report {
         }
     }
 
+    /// The report of `command` that `run` fills in; an error `run`
+    /// returns becomes the report's error, next to what it filled in.
+    pub fn collect(
+        command: &'static str,
+        dry_run: bool,
+        run: impl FnOnce(&mut Report) -> Result<(), Error>,
+    ) -> Self {
+        let mut report = Self::new(command, dry_run);
+        if let Err(e) = run(&mut report) {
+            report.error = Some(e);
+        }
+        report
+    }
+
     /// The process exit status.
     pub fn exit_code(&self) -> i32 {
         self.error.as_ref().map_or(0, Error::exit_code)

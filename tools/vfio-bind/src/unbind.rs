@@ -44,11 +44,9 @@ pub struct UnbindOptions {
 
 /// Unbinds `named` (widened per `opts.expand`) from their VFIO drivers.
 pub fn unbind(kernel: &dyn Kernel, named: &[Bdf], opts: &UnbindOptions) -> Report {
-    let mut report = Report::new("unbind", opts.dry_run);
-    if let Err(e) = run(kernel, named, opts, &mut report) {
-        report.error = Some(e);
-    }
-    report
+    Report::collect("unbind", opts.dry_run, |report| {
+        run(kernel, named, opts, report)
+    })
 }
 
 fn run(

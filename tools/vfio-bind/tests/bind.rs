@@ -63,6 +63,29 @@ fn opts() -> BindOptions {
     }
 }
 
+/// `opts()` for a dry run.
+fn dry_run() -> BindOptions {
+    BindOptions {
+        dry_run: true,
+        ..opts()
+    }
+}
+
+/// `opts()` widened to the group and/or the VFs of the named devices.
+fn expanded(group: bool, vfs: bool) -> BindOptions {
+    BindOptions {
+        expand: Expand { group, vfs },
+        ..opts()
+    }
+}
+
+/// Asserts that `bdf` is on `driver` (`None`: on none) with its override
+/// cleared, as before the command.
+fn assert_handed_back(fx: &Fixture, bdf: &str, driver: Option<&str>) {
+    assert_eq!(fx.driver_of(bdf).as_deref(), driver);
+    assert_eq!(fx.override_of(bdf), "(null)\n");
+}
+
 fn bdfs(list: &[&str]) -> Vec<Bdf> {
     list.iter()
         .map(|s| Bdf::parse(s).expect("valid BDF"))
@@ -145,8 +168,7 @@ fn a_driver_that_refuses_the_device_is_rolled_back_to_the_original() {
 
     let error = expect_error(&report, 7);
     assert!(matches!(error, Error::Refused { .. }), "{error:?}");
-    assert_eq!(fx.driver_of(PF).as_deref(), Some("igb"));
-    assert_eq!(fx.override_of(PF), "(null)\n");
+    assert_handed_back(&fx, PF, Some("igb"));
     assert_eq!(report.devices[0].status, Status::RolledBack);
     assert!(
         k.log()
@@ -165,8 +187,7 @@ fn a_missing_vfio_node_is_rolled_back_to_the_original() {
 
     let error = expect_error(&report, 8);
     assert!(matches!(error, Error::NodeMissing { .. }), "{error:?}");
-    assert_eq!(fx.driver_of(PF).as_deref(), Some("igb"));
-    assert_eq!(fx.override_of(PF), "(null)\n");
+    assert_handed_back(&fx, PF, Some("igb"));
 }
 
 #[test]
@@ -177,10 +198,8 @@ fn a_failure_on_a_later_device_rolls_back_the_earlier_ones() {
     let report = bind(&k, &alias, &bdfs(&[PF, VF]), &opts());
 
     expect_error(&report, 7);
-    assert_eq!(fx.driver_of(PF).as_deref(), Some("igb"));
-    assert_eq!(fx.driver_of(VF).as_deref(), Some("mlx5_core"));
-    assert_eq!(fx.override_of(PF), "(null)\n");
-    assert_eq!(fx.override_of(VF), "(null)\n");
+    assert_handed_back(&fx, PF, Some("igb"));
+    assert_handed_back(&fx, VF, Some("mlx5_core"));
     let statuses: Vec<Status> = report.devices.iter().map(|d| d.status).collect();
     assert_eq!(statuses, [Status::RolledBack, Status::RolledBack]);
     assert_eq!(
@@ -214,15 +233,7 @@ fn dry_run_changes_nothing_and_lists_the_steps() {
     let (fx, alias) = world();
     let k = kernel(&fx);
     let before = fx.snapshot();
-    let report = bind(
-        &k,
-        &alias,
-        &bdfs(&[PF]),
-        &BindOptions {
-            dry_run: true,
-            ..opts()
-        },
-    );
+    let report = bind(&k, &alias, &bdfs(&[PF]), &dry_run());
     assert_eq!(report.error, None, "{report:#?}");
     assert_eq!(fx.snapshot(), before);
     assert!(k.log().is_empty(), "{:?}", k.log());
@@ -309,18 +320,7 @@ fn group_binds_every_member_of_the_group_except_bridges() {
     fx.add_device("0000:00:1c.0", BRIDGE, Some("pcieport"), Some(1));
     let mut k = kernel(&fx);
     k.host.insert("0000:01:00.1".into(), "igb".into());
-    let report = bind(
-        &k,
-        &alias,
-        &bdfs(&[PF]),
-        &BindOptions {
-            expand: Expand {
-                group: true,
-                vfs: false,
-            },
-            ..opts()
-        },
-    );
+    let report = bind(&k, &alias, &bdfs(&[PF]), &expanded(true, false));
     assert_eq!(report.error, None, "{report:#?}");
     let bound: Vec<&str> = report.devices.iter().map(|d| d.bdf.as_str()).collect();
     assert_eq!(bound, [PF, "0000:01:00.1"]);
@@ -348,18 +348,7 @@ fn vfs_binds_every_vf_of_the_pf_and_leaves_the_pf() {
     for b in ["0000:3b:00.0", "0000:3b:00.2", "0000:3b:00.3"] {
         k.host.insert(b.into(), "mlx5_core".into());
     }
-    let report = bind(
-        &k,
-        &alias,
-        &bdfs(&["0000:3b:00.0"]),
-        &BindOptions {
-            expand: Expand {
-                group: false,
-                vfs: true,
-            },
-            ..opts()
-        },
-    );
+    let report = bind(&k, &alias, &bdfs(&["0000:3b:00.0"]), &expanded(false, true));
     assert_eq!(report.error, None, "{report:#?}");
     let bound: Vec<&str> = report.devices.iter().map(|d| d.bdf.as_str()).collect();
     assert_eq!(bound, ["0000:3b:00.2", "0000:3b:00.3"]);
@@ -378,18 +367,7 @@ fn vfs_binds_every_vf_of_the_pf_and_leaves_the_pf() {
 fn vfs_on_a_device_without_vfs_is_an_error() {
     let (fx, alias) = world();
     let k = kernel(&fx);
-    let report = bind(
-        &k,
-        &alias,
-        &bdfs(&[PF]),
-        &BindOptions {
-            expand: Expand {
-                group: false,
-                vfs: true,
-            },
-            ..opts()
-        },
-    );
+    let report = bind(&k, &alias, &bdfs(&[PF]), &expanded(false, true));
     expect_error(&report, 10);
     assert!(k.log().is_empty());
 }
@@ -462,8 +440,7 @@ fn unbind_hands_the_device_back_to_its_host_driver() {
 
     let report = unbind(&k, &bdfs(&[VF]), &unbind_opts(false));
     assert_eq!(report.error, None, "{report:#?}");
-    assert_eq!(fx.driver_of(VF).as_deref(), Some("mlx5_core"));
-    assert_eq!(fx.override_of(VF), "(null)\n");
+    assert_handed_back(&fx, VF, Some("mlx5_core"));
     let d = &report.devices[0];
     assert_eq!(d.status, Status::Unbound);
     assert_eq!(d.previous_driver.as_deref(), Some("mlx5_vfio_pci"));
@@ -550,8 +527,7 @@ fn a_device_without_a_driver_is_bound_and_rolled_back_to_no_driver() {
     k.no_node.insert("vfio-pci".into());
     let report = bind(&k, &alias, &bdfs(&[PF]), &opts());
     expect_error(&report, 8);
-    assert_eq!(fx.driver_of(PF), None);
-    assert_eq!(fx.override_of(PF), "(null)\n");
+    assert_handed_back(&fx, PF, None);
 }
 
 #[test]
@@ -560,15 +536,7 @@ fn a_device_without_an_iommu_group_is_warned_about() {
     fx.add_device(PF, IGB, Some("igb"), None);
     let alias = fx.write_aliases(REAL_ALIASES);
     let k = kernel(&fx);
-    let report = bind(
-        &k,
-        &alias,
-        &bdfs(&[PF]),
-        &BindOptions {
-            dry_run: true,
-            ..opts()
-        },
-    );
+    let report = bind(&k, &alias, &bdfs(&[PF]), &dry_run());
     assert_eq!(report.error, None, "{report:#?}");
     assert!(
         report
