@@ -31,7 +31,8 @@
 #
 # Environment: VFIO_RS_VM_MEM (default 4G), VFIO_RS_VM_SMP (vCPUs, default
 # 2), VFIO_RS_VM_ACCEL (default tcg,thread=single), VFIO_RS_VM_APPEND (more
-# kernel command line), VFIO_RS_VM_TIMEOUT.
+# kernel command line), VFIO_RS_VM_TIMEOUT, VFIO_RS_QEMU_EXTRA (more QEMU
+# arguments, split on spaces: tests/vm/profile.sh loads its plugin so).
 #
 # Everything runs from main(), so that bash has read the whole script before
 # it starts: editing it while a run is going cannot derail that run.
@@ -162,7 +163,7 @@ boot() {
 		-device edu,bus=rp1,addr=0.1
 		-nographic -nic none -no-reboot -pidfile "$pidfile"
 		-kernel "$kdir/arch/x86/boot/bzImage" -initrd "$initramfs"
-		-append "$cmdline")
+		-append "$cmdline" ${VFIO_RS_QEMU_EXTRA:-})
 
 	mkdir -p "$VFIO_RS_CACHE/vm"
 	exec 9> "$VFIO_RS_CACHE/vm/lock"

@@ -72,6 +72,7 @@ vfio_stress@edu                 edu 60
 vfio_irqbypass                  igb 120
 vfio_bench                      igb 300
 vfio_bench@edu                  edu 300
+vfio_prof                       igb 600
 vfio_iommufd_setup_test         igb 120
 vfio_pci_device_test            igb 120
 vfio_pci_device_test@edu        edu 120
@@ -643,11 +644,12 @@ step_mlx5_unbind() {
 }
 
 # Benchmarks (vfio_bench*, vfio_mig@bench) run only when the pattern names them: they are
-# not tests (tests/vm/bench.sh runs them and compares the drivers); nor does
-# the slow vfio_mig@big.
+# not tests (tests/vm/bench.sh runs them and compares the drivers); nor do
+# the slow vfio_mig@big and tests/vm/profile.sh's vfio_prof.
 selected() {
 	case $1 in
 	vfio_bench*|vfio_mig@bench) echo "$tests_re" | grep -q bench || return 1 ;;
+	vfio_prof) echo "$tests_re" | grep -q prof || return 1 ;;
 	vfio_mig@big) echo "$tests_re" | grep -q big || return 1 ;;
 	esac
 	echo "$1" | grep -qE "$tests_re"

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Where the time of a region access goes, in guest instructions: boots the
+# test VM once with a QEMU TCG plugin (tests/vm/profile/insn_plugin.c) that
+# counts the instructions of every translated block, runs
+# tests/vm/progs/vfio_prof (N config reads, BAR reads, config writes and
+# getpid() calls, each set a phase) on igb with the in-tree C vfio-pci and
+# then with ours, and prints per phase the instructions per operation of
+# both drivers and the functions that differ most
+# (tests/vm/profile/report.py).
+#
+# Instruction counts are exact and the same from run to run to within a
+# few percent (timer interrupts that land in a phase), where TCG timings
+# on this host are bimodal (Documentation/benchmarks.rst); they do not
+# weigh what an instruction costs (an MMIO exit, a cache miss), so the
+# benchmark (tests/vm/bench.sh) remains the measure of speed, and this the
+# tool to find what to cut.  One vCPU, so that the other one's work stays
+# out of the counts.
+#
+# Usage: tests/vm/profile.sh [--top N]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../../scripts/env.sh"
+
+top=25
+while [ $# -gt 0 ]; do
+	case $1 in
+	--top) top=${2:?}; shift 2 ;;
+	*) die "unknown argument '$1' (see the usage in $0)" ;;
+	esac
+done
+
+kdir=$("$here/../../scripts/build-kernel.sh")
+work=$VFIO_RS_CACHE/vm/profile
+mkdir -p "$work"
+plugin=$work/insn_plugin.so
+gcc -O2 -Wall -Werror -shared -fPIC -fvisibility=hidden \
+	-o "$plugin" "$here/profile/insn_plugin.c"
+# The phase marker: getitimer(), which only vfio_prof calls in the guest.
+toggle=$(awk '$3 == "__x64_sys_getitimer" { print $1; exit }' "$kdir/System.map")
+[ -n "$toggle" ] || die "no __x64_sys_getitimer in $kdir/System.map"
+! grep -q '^CONFIG_RANDOMIZE_BASE=y' "$kdir/.config" ||
+	die "the test kernel has KASLR: System.map addresses would not match the guest's"
+profile=$work/profile.txt
+rm -f "$profile"
+
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+VFIO_RS_VM_SMP=1 VFIO_RS_QEMU_EXTRA="-plugin $plugin,toggle=$toggle,out=$profile" \
+	bash "$here/run.sh" --drivers c,rs --tests '^vfio_prof$' > "$out" 2>&1 || true
+console=$(sed -n 's/^console log: //p' "$out")
+[ -n "$console" ] && [ -f "$console" ] || { cat "$out"; die "no console log"; }
+[ -s "$profile" ] || { cat "$out"; die "the plugin wrote no profile ($profile)"; }
+echo "console: $console; profile: $profile"
+python3 "$here/profile/report.py" "$kdir/System.map" "$console" "$profile" --top "$top"

@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Names and compares the phases of tests/vm/profile.sh.
+
+Usage: report.py SYSTEM_MAP CONSOLE_LOG PROFILE [--top N]
+
+PROFILE is insn_plugin.c's output; CONSOLE_LOG holds vfio_prof's "KSYM"
+lines (module symbols) after each "--- begin <driver>/vfio_prof ---".  The
+phases are vfio_prof's, four per driver set in the order of the boot (the
+run is --drivers c,rs): cfg_read, bar_read, cfg_write, getpid.  Prints,
+per phase, guest instructions per operation for C and ours, and the
+functions whose share differs most.  A block is named by the symbol at or
+below its address (blocks do not cross calls, so this is its function).
+"""
+import bisect
+import collections
+import re
+import sys
+
+PHASES = ["cfg_read", "bar_read", "cfg_write", "getpid"]
+
+
+def short(name):
+    """A readable name for a Rust v0 symbol: its last identifiers."""
+    if not name.startswith("_R"):
+        return name
+    idents, i = [], 0
+    while i < len(name):
+        if not name[i].isdigit():
+            i += 1
+            continue
+        j = i
+        while j < len(name) and name[j].isdigit():
+            j += 1
+        n = int(name[i:j])
+        if j < len(name) and name[j] == "_":
+            j += 1
+        ident = name[j:j + n]
+        if n and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", ident):
+            # A generic function's instance: its own name is the ident
+            # that its generic arguments ("I...E") follow.
+            if name.startswith("_RI") and name[j + n:j + n + 1] == "I":
+                return "::".join(idents[-1:] + [ident]) + "<..>"
+            idents.append(ident)
+            i = j + n
+        else:
+            i = j
+    idents = [s for s in idents if len(s) > 2]
+    return "::".join(idents[-3:]) if idents else name
+
+
+def main():
+    args = sys.argv[1:]
+    top = 25
+    if "--top" in args:
+        k = args.index("--top")
+        top = int(args[k + 1])
+        del args[k:k + 2]
+    system_map, console, profile = args
+    kernel = []
+    for line in open(system_map):
+        f = line.split()
+        if len(f) >= 3:
+            kernel.append((int(f[0], 16), f[2]))
+    modules = collections.defaultdict(list)
+    iterations = {}
+    drv = None
+    for line in open(console, errors="replace"):
+        m = re.match(r"--- begin (\w+)/vfio_prof ---", line)
+        if m:
+            drv = m.group(1)
+        m = re.match(r"PROF iterations (\d+)", line)
+        if m and drv:
+            iterations[drv] = int(m.group(1))
+        m = re.match(r"KSYM ([0-9a-f]+) \S (\S+)\s+\[(\S+)\]", line)
+        if m and drv:
+            modules[drv].append((int(m.group(1), 16), short(m.group(2)) + " [" + m.group(3) + "]"))
+    order = [d for d in ("c", "rs") if d in iterations]
+    if len(order) != 2:
+        sys.exit("report.py: the console has no complete vfio_prof run of both c and rs")
+    tables = {}
+    for d in order:
+        syms = sorted(kernel + modules[d])
+        tables[d] = (syms, [a for a, _ in syms])
+    acc = collections.defaultdict(collections.Counter)
+    for line in open(profile):
+        if line.startswith("#"):
+            continue
+        p, va, n, runs = line.split()
+        p, va = int(p), int(va, 16)
+        if p >= 4 * len(order):
+            continue
+        d = order[p // 4]
+        syms, addrs = tables[d]
+        if va < 0xFFFF800000000000:
+            name = "(user)"
+        else:
+            i = bisect.bisect_right(addrs, va) - 1
+            name = syms[i][1] if i >= 0 else "?"
+        acc[(d, PHASES[p % 4])][name] += int(n) * int(runs)
+    print("guest instructions per operation (TCG, vfio_prof, %d operations a phase)" % iterations["c"])
+    print("%-10s %10s %10s %7s" % ("phase", "C", "ours", "ours/C"))
+    for ph in PHASES:
+        c = sum(acc[("c", ph)].values()) / iterations["c"]
+        r = sum(acc[("rs", ph)].values()) / iterations["rs"]
+        print("%-10s %10.0f %10.0f %7.3f" % (ph, c, r, r / c if c else 0))
+    for ph in PHASES[:3]:
+        c, r = acc[("c", ph)], acc[("rs", ph)]
+        print("\n%s: functions by difference (instructions per operation)" % ph)
+        print("  %-64s %9s %9s %9s" % ("function", "C", "ours", "ours-C"))
+        names = sorted(set(c) | set(r),
+                       key=lambda n: -abs(r[n] / iterations["rs"] - c[n] / iterations["c"]))
+        for n in names[:top]:
+            cv, rv = c[n] / iterations["c"], r[n] / iterations["rs"]
+            print("  %-64s %9.1f %9.1f %+9.1f" % (n[:64], cv, rv, rv - cv))
+
+
+main()
