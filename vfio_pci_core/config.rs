@@ -345,6 +345,7 @@ impl<T: Driver> Device<T> {
     /// writers with a mutex cost about 3000 instructions a write under
     /// lockdep, most of what config writes cost beyond upstream's
     /// (`Documentation/benchmarks.rst`).
+    #[inline]
     fn config_rw_chunk(&self, virt: &VirtConfig, pos: u64, buf: &mut [u8], write: bool) -> Result {
         // Only the MSI capability's handlers read the interrupt state; the
         // `irqs` lock (after `config` in the lock order) is taken for them

@@ -109,6 +109,7 @@ impl<T: Driver> Device<T> {
     }
 
     /// The core's region read through the device fd.
+    #[inline]
     pub fn core_read(&self, io: UserIo<'_>) -> Result<usize> {
         if io.count == 0 {
             return Ok(0);
@@ -117,6 +118,7 @@ impl<T: Driver> Device<T> {
     }
 
     /// The core's region write through the device fd.
+    #[inline]
     pub fn core_write(&self, io: UserIo<'_>) -> Result<usize> {
         if io.count == 0 {
             return Ok(0);
@@ -126,6 +128,7 @@ impl<T: Driver> Device<T> {
 
     /// A region access with the device woken (and kept awake) meanwhile;
     /// `EIO` if it cannot be woken.
+    #[inline]
     fn region_rw_awake(&self, io: UserIo<'_>, write: bool) -> Result<usize> {
         self.pdev.pm_runtime_resume_and_get().map_err(|_| EIO)?;
         let ret = self.region_rw(io, write);
@@ -133,6 +136,7 @@ impl<T: Driver> Device<T> {
         ret
     }
 
+    #[inline]
     fn region_rw(&self, io: UserIo<'_>, write: bool) -> Result<usize> {
         let pos = Position::from_file_pos(io.pos);
         match pos.index {

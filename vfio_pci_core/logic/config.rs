@@ -455,6 +455,7 @@ impl VirtConfig {
     /// Whether an access of `count` bytes at `pos` reaches the MSI
     /// capability, the only one whose handlers read the [`RwContext`]: the
     /// kernel gathers that context (under its interrupt lock) only then.
+    #[inline]
     pub fn needs_irq_context(&self, pos: u64, count: usize) -> bool {
         let Ok(start) = usize::try_from(pos) else {
             return false;
