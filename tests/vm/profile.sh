@@ -9,9 +9,10 @@
 # both drivers and the functions that differ most
 # (tests/vm/profile/report.py).
 #
-# Instruction counts are exact and the same from run to run to within a
-# few percent (timer interrupts that land in a phase), where TCG timings
-# on this host are bimodal (Documentation/benchmarks.rst); they do not
+# A function's instruction count is exact and repeats from run to run (a
+# phase's total also holds what interrupts add, a few percent: compare
+# the getpid rows), where TCG timings on this host are bimodal
+# (Documentation/benchmarks.rst); counts do not
 # weigh what an instruction costs (an MMIO exit, a cache miss), so the
 # benchmark (tests/vm/bench.sh) remains the measure of speed, and this the
 # tool to find what to cut.  One vCPU, so that the other one's work stays
