@@ -348,8 +348,8 @@ impl<T: Driver> Device<T> {
     #[inline]
     fn config_rw_chunk(&self, virt: &VirtConfig, pos: u64, buf: &mut [u8], write: bool) -> Result {
         // Only the MSI capability's handlers read the interrupt state; the
-        // `irqs` lock (after `config` in the lock order) is taken for them
-        // alone, and dropped before the pieces run (they may take it).
+        // `irqs` lock is taken for them alone, and dropped before the
+        // pieces run (they may take it).
         let ctx = if virt.needs_irq_context(pos, buf.len()) {
             let irqs = self.irqs.lock();
             RwContext {
