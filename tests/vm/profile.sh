@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Where the time of a region access goes, in guest instructions: boots the
-# test VM once with a QEMU TCG plugin (tests/vm/profile/insn_plugin.c) that
-# counts the instructions of every translated block, runs
-# tests/vm/progs/vfio_prof (N config reads, BAR reads, config writes and
-# getpid() calls, each set a phase) on igb with the in-tree C vfio-pci and
-# then with ours, and prints per phase the instructions per operation of
+# Where the time of a region access or an MSI-X enable goes, in guest
+# instructions: boots the test VM once with a QEMU TCG plugin
+# (tests/vm/profile/insn_plugin.c) that counts the instructions of every
+# translated block, runs tests/vm/progs/vfio_prof (N config reads, BAR
+# reads, config writes, getpid() calls, and N/10 MSI-X enable/disable
+# pairs, each set a phase) on igb with the in-tree C vfio-pci and then
+# with ours, and prints per phase the instructions per operation of
 # both drivers and the functions that differ most
 # (tests/vm/profile/report.py).
 #

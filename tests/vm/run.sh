@@ -110,7 +110,7 @@ build_inputs() {
 	vfio_bind=$("$here/build-vfio-bind.sh")
 
 	# The 20 newest run directories stay.
-	ls -1dt "$VFIO_RS_CACHE"/vm/runs/*/ 2>/dev/null | tail -n +20 | xargs -r rm -rf
+	{ ls -1dt "$VFIO_RS_CACHE"/vm/runs/*/ 2>/dev/null || true; } | tail -n +20 | xargs -r rm -rf
 	run_dir=$VFIO_RS_CACHE/vm/runs/$(date +%Y%m%d-%H%M%S)-$$
 	mkdir -p "$run_dir"
 	initramfs=$run_dir/initramfs.cpio.gz

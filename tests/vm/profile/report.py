@@ -5,19 +5,18 @@
 Usage: report.py SYSTEM_MAP CONSOLE_LOG PROFILE [--top N]
 
 PROFILE is insn_plugin.c's output; CONSOLE_LOG holds vfio_prof's "KSYM"
-lines (module symbols) after each "--- begin <driver>/vfio_prof ---".  The
-phases are vfio_prof's, four per driver set in the order of the boot (the
-run is --drivers c,rs): cfg_read, bar_read, cfg_write, getpid.  Prints,
-per phase, guest instructions per operation for C and ours, and the
-functions whose share differs most.  A block is named by the symbol at or
+lines (module symbols) and its "PROF phase <name> <operations>" lines
+after each "--- begin <driver>/vfio_prof ---".  The plugin numbers the
+phases of the whole boot; those of each driver set follow in the order of
+the boot (the run is --drivers c,rs).  Prints, per phase, guest
+instructions per operation for C and ours, and the functions whose share
+differs most (for every phase but the getpid yardstick).  A block is named by the symbol at or
 below its address (blocks do not cross calls, so this is its function).
 """
 import bisect
 import collections
 import re
 import sys
-
-PHASES = ["cfg_read", "bar_read", "cfg_write", "getpid"]
 
 
 def short(name):
@@ -63,21 +62,24 @@ def main():
         if len(f) >= 3:
             kernel.append((int(f[0], 16), f[2]))
     modules = collections.defaultdict(list)
-    iterations = {}
+    phases = collections.defaultdict(list)
     drv = None
     for line in open(console, errors="replace"):
         m = re.match(r"--- begin (\w+)/vfio_prof ---", line)
         if m:
             drv = m.group(1)
-        m = re.match(r"PROF iterations (\d+)", line)
+        m = re.match(r"PROF phase (\w+) (\d+)", line)
         if m and drv:
-            iterations[drv] = int(m.group(1))
+            phases[drv].append((m.group(1), int(m.group(2))))
         m = re.match(r"KSYM ([0-9a-f]+) \S (\S+)\s+\[(\S+)\]", line)
         if m and drv:
             modules[drv].append((int(m.group(1), 16), short(m.group(2)) + " [" + m.group(3) + "]"))
-    order = [d for d in ("c", "rs") if d in iterations]
-    if len(order) != 2:
+    order = [d for d in ("c", "rs") if d in phases]
+    if len(order) != 2 or phases["c"] != phases["rs"]:
         sys.exit("report.py: the console has no complete vfio_prof run of both c and rs")
+    names = [name for name, _ in phases["c"]]
+    ops = dict(phases["c"])
+    per = len(names)
     tables = {}
     for d in order:
         syms = sorted(kernel + modules[d])
@@ -88,30 +90,31 @@ def main():
             continue
         p, va, n, runs = line.split()
         p, va = int(p), int(va, 16)
-        if p >= 4 * len(order):
+        if p >= per * len(order):
             continue
-        d = order[p // 4]
+        d = order[p // per]
         syms, addrs = tables[d]
         if va < 0xFFFF800000000000:
             name = "(user)"
         else:
             i = bisect.bisect_right(addrs, va) - 1
             name = syms[i][1] if i >= 0 else "?"
-        acc[(d, PHASES[p % 4])][name] += int(n) * int(runs)
-    print("guest instructions per operation (TCG, vfio_prof, %d operations a phase)" % iterations["c"])
-    print("%-10s %10s %10s %7s" % ("phase", "C", "ours", "ours/C"))
-    for ph in PHASES:
-        c = sum(acc[("c", ph)].values()) / iterations["c"]
-        r = sum(acc[("rs", ph)].values()) / iterations["rs"]
-        print("%-10s %10.0f %10.0f %7.3f" % (ph, c, r, r / c if c else 0))
-    for ph in PHASES[:3]:
+        acc[(d, names[p % per])][name] += int(n) * int(runs)
+    print("guest instructions per operation (TCG, vfio_prof)")
+    print("%-12s %8s %10s %10s %7s" % ("phase", "ops", "C", "ours", "ours/C"))
+    for ph in names:
+        c = sum(acc[("c", ph)].values()) / ops[ph]
+        r = sum(acc[("rs", ph)].values()) / ops[ph]
+        print("%-12s %8d %10.0f %10.0f %7.3f" % (ph, ops[ph], c, r, r / c if c else 0))
+    for ph in names:
+        if ph == "getpid":
+            continue
         c, r = acc[("c", ph)], acc[("rs", ph)]
         print("\n%s: functions by difference (instructions per operation)" % ph)
         print("  %-64s %9s %9s %9s" % ("function", "C", "ours", "ours-C"))
-        names = sorted(set(c) | set(r),
-                       key=lambda n: -abs(r[n] / iterations["rs"] - c[n] / iterations["c"]))
-        for n in names[:top]:
-            cv, rv = c[n] / iterations["c"], r[n] / iterations["rs"]
+        funcs = sorted(set(c) | set(r), key=lambda n: -abs(r[n] - c[n]))
+        for n in funcs[:top]:
+            cv, rv = c[n] / ops[ph], r[n] / ops[ph]
             print("  %-64s %9.1f %9.1f %+9.1f" % (n[:64], cv, rv, rv - cv))
 
 

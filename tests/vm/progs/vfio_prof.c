@@ -2,18 +2,22 @@
 /*
  * vfio_prof - the accesses that tests/vm/profile.sh counts the guest
  * instructions of: N config reads (COMMAND, 4 bytes), N BAR0 reads (4
- * bytes at 8), N config writes (COMMAND, 2 bytes, same value) and N
- * getpid() calls (the cost of a bare syscall, as a yardstick), each run
- * between two getitimer() calls, which the QEMU plugin
+ * bytes at 8), N config writes (COMMAND, 2 bytes, same value), N
+ * getpid() calls (the cost of a bare syscall, as a yardstick) and N/10
+ * MSI-X enable/disable pairs (SET_IRQS of one vector with an eventfd, then
+ * DATA_NONE with count 0, as vfio_bench's msix_on_off), each run between
+ * two getitimer() calls, which the QEMU plugin
  * (tests/vm/profile/insn_plugin.c) takes as the start and end of a phase.
- * Then prints the module symbols (/proc/kallsyms lines with a [module]) as
+ * Prints "PROF phase <name> <operations>" per phase, in order, and then
+ * the module symbols (/proc/kallsyms lines with a [module]) as
  * "KSYM ..." lines, while the driver's modules are loaded, for the
  * host to name the addresses.
  *
- * Usage: vfio_prof BDF [iterations]
+ * Usage: vfio_prof BDF [iterations >= 10]
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -40,15 +44,34 @@ static __u64 region(int device, __u32 index)
 	return r.offset;
 }
 
+static int set_irqs(int device, __u32 flags, __u32 count, int fd)
+{
+	struct {
+		struct vfio_irq_set s;
+		__s32 fd;
+	} a = { .s = { .argsz = sizeof(a), .flags = VFIO_IRQ_SET_ACTION_TRIGGER | flags,
+		       .index = VFIO_PCI_MSIX_IRQ_INDEX, .count = count },
+		.fd = fd };
+
+	return ioctl(device, VFIO_DEVICE_SET_IRQS, &a);
+}
+
+static void msix_on_off(int device, int efd)
+{
+	if (set_irqs(device, VFIO_IRQ_SET_DATA_EVENTFD, 1, efd) ||
+	    set_irqs(device, VFIO_IRQ_SET_DATA_NONE, 0, -1))
+		vfio_test_die("SET_IRQS MSI-X enable/disable");
+}
+
 int main(int argc, char **argv)
 {
-	int container, group, device, i, n = argc > 2 ? atoi(argv[2]) : 20000;
+	int container, group, device, efd, i, n = argc > 2 ? atoi(argv[2]) : 20000;
 	__u64 cfg, bar0;
 	__u32 v;
 	__u16 cmd;
 
-	if (argc < 2 || n < 1)
-		return fprintf(stderr, "usage: %s BDF [iterations]\n", argv[0]), 2;
+	if (argc < 2 || n < 10)
+		return fprintf(stderr, "usage: %s BDF [iterations >= 10]\n", argv[0]), 2;
 	device = vfio_test_open_group(argv[1], &container, &group);
 	cfg = region(device, VFIO_PCI_CONFIG_REGION_INDEX);
 	bar0 = region(device, VFIO_PCI_BAR0_REGION_INDEX);
@@ -62,6 +85,11 @@ int main(int argc, char **argv)
 		if (pread(device, &v, 4, cfg) != 4 || pread(device, &v, 4, bar0 + 8) != 4 ||
 		    pwrite(device, &cmd, 2, cfg + PCI_COMMAND) != 2)
 			vfio_test_die("warm-up access");
+	efd = eventfd(0, 0);
+	if (efd < 0)
+		vfio_test_die("eventfd");
+	for (i = 0; i < 10; i++)
+		msix_on_off(device, efd);
 
 	mark();
 	for (i = 0; i < n; i++)
@@ -79,8 +107,13 @@ int main(int argc, char **argv)
 	for (i = 0; i < n; i++)
 		getpid();
 	mark();
+	mark();
+	for (i = 0; i < n / 10; i++)
+		msix_on_off(device, efd);
+	mark();
 
-	printf("PROF iterations %d\n", n);
+	printf("PROF phase cfg_read %d\nPROF phase bar_read %d\nPROF phase cfg_write %d\n"
+	       "PROF phase getpid %d\nPROF phase msix_on_off %d\n", n, n, n, n, n / 10);
 	fflush(stdout);
 	if (system("grep '\\[' /proc/kallsyms | sed 's/^/KSYM /'"))
 		vfio_test_die("kallsyms");
