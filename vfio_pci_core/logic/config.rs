@@ -267,6 +267,7 @@ impl Effects {
     };
 
     /// Whether there is nothing to do.
+    #[inline]
     pub fn is_none(&self) -> bool {
         *self == Self::NONE
     }
@@ -481,6 +482,7 @@ impl VirtConfig {
 
     /// Reads `count` (at most 4) bytes of `vconfig`, little-endian; bytes
     /// past the array read as zero.
+    #[inline]
     fn vread(&self, pos: usize, count: usize) -> u32 {
         match pos
             .checked_add(count)

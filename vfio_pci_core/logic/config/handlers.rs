@@ -38,6 +38,7 @@ pub(super) struct Access {
 }
 
 /// `is_bar()`: the offset is in a BAR or the ROM BAR.
+#[inline]
 pub(super) fn is_bar(offset: usize) -> bool {
     (PCI_BASE_ADDRESS_0..PCI_BASE_ADDRESS_5 + 4).contains(&offset)
         || (PCI_ROM_ADDRESS..PCI_ROM_ADDRESS + 4).contains(&offset)

@@ -68,6 +68,7 @@ pub(super) struct Perm {
 /// Loads `count` bytes of `table` at `offset` as a little-endian value;
 /// bytes past the table read as zero (read-only, not virtualized), the
 /// state upstream gives every byte it did not set.
+#[inline]
 fn load(table: &[u8], offset: usize, count: usize) -> u32 {
     // The pieces of an access are 1, 2 or 4 bytes inside the table: one
     // bounds check, then the bytes.
@@ -102,11 +103,13 @@ impl Perm {
     }
 
     /// The `virt` mask of `count` bytes at `offset` into the capability.
+    #[inline]
     pub(super) fn virt(&self, offset: usize, count: usize) -> u32 {
         load(self.virt, offset, count)
     }
 
     /// The `write` mask of `count` bytes at `offset` into the capability.
+    #[inline]
     pub(super) fn write(&self, offset: usize, count: usize) -> u32 {
         load(self.write, offset, count)
     }

@@ -65,6 +65,7 @@ impl VirtConfig {
     }
 
     /// The size of the piece at `pos` of an access of `count` bytes.
+    #[inline]
     fn piece_len(&self, pos: usize, count: usize) -> usize {
         let count = count.min(self.cap_remaining_dword(pos));
         if count >= 4 && pos.is_multiple_of(4) {
@@ -77,6 +78,7 @@ impl VirtConfig {
     }
 
     /// The permission bits serving `pos`, and where their capability starts.
+    #[inline]
     fn perm_at(&self, pos: usize) -> (perm::Perm, usize) {
         let cap_id = self.map_at(pos);
         match cap_id {
@@ -100,6 +102,7 @@ impl VirtConfig {
 
     /// Checks that `count` bytes at `pos` are inside config space, with
     /// upstream's `EFAULT` if not.
+    #[inline]
     fn check_range(&self, pos: u64, count: usize) -> Result<usize, i32> {
         let size = self.cfg_size() as u64;
         let end = u64::try_from(count)
