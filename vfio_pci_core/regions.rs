@@ -150,12 +150,11 @@ impl<T: Driver> Device<T> {
 
     /// Reads or writes BAR `pos.index`, skipping the MSI-X table.
     fn bar_rw(&self, pos: Position, io: UserIo<'_>, write: bool) -> Result<usize> {
-        let pdev = &self.pdev;
         let bar = pos.index;
-        if pdev.resource_start(bar) == 0 {
+        let (start, end, flags) = self.pdev.resource(bar);
+        if start == 0 {
             return Err(EINVAL);
         }
-        let end = pdev.resource_len(bar);
         if pos.offset >= end {
             return Err(EINVAL);
         }
@@ -165,7 +164,7 @@ impl<T: Driver> Device<T> {
             Some(m) if m.bar == bar => (m.offset, m.offset + m.size),
             _ => (0, 0),
         };
-        let test_mem = pdev.resource_flags(bar) & u64::from(bindings::IORESOURCE_MEM) != 0;
+        let test_mem = flags & u64::from(bindings::IORESOURCE_MEM) != 0;
         let steps = Steps::new(pos.offset, count, x_start, x_end, 8);
         self.do_io_rw(io, pos.offset, steps, write, |mem, off, width, val| {
             // PANIC: `bar <= 5` in this path.

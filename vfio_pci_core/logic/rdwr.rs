@@ -55,6 +55,7 @@ impl Steps {
 impl Iterator for Steps {
     type Item = Step;
 
+    #[inline]
     fn next(&mut self) -> Option<Step> {
         if self.count == 0 {
             return None;
