@@ -341,34 +341,28 @@ impl PciDev {
     }
 
     /// Start address of resource `bar` (0 if unassigned).
+    #[inline]
     pub(crate) fn resource_start(&self, bar: u32) -> u64 {
-        // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`; the helper
-        // bounds-checks nothing, so the callers pass a resource index <= 6.
-        // CAST: resource indexes are below 17.
-        unsafe { bindings::pci_resource_start(self.as_raw(), bar as i32) }
+        self.resource(bar).0
     }
 
     /// Length of resource `bar` (0 if absent).
+    #[inline]
     pub(crate) fn resource_len(&self, bar: u32) -> u64 {
-        // SAFETY: As in `resource_start`.
-        // CAST: resource indexes are below 17.
-        unsafe { bindings::pci_resource_len(self.as_raw(), bar as i32) }
+        self.resource(bar).1
     }
 
     /// `IORESOURCE_*` flags of resource `bar`.
+    #[inline]
     pub(crate) fn resource_flags(&self, bar: u32) -> u64 {
-        // PANIC: Callers pass a resource index <= 6, inside `resource[]`.
-        // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`.
-        let flags = unsafe { (*self.as_raw()).resource[bar as usize].flags };
-        // CAST: `unsigned long` is 64-bit here.
-        flags as u64
+        self.resource(bar).2
     }
 
     /// Start, length (0 if absent) and `IORESOURCE_*` flags of resource
     /// `bar`: `pci_resource_start()`, `pci_resource_len()` and
-    /// `pci_resource_flags()` in one visit of `pdev->resource[bar]`, for
-    /// the region access path (three helper calls there cost 40
-    /// instructions an access, `Documentation/benchmarks.rst`).
+    /// `pci_resource_flags()` in one visit of `pdev->resource[bar]` (the
+    /// C macros, without the helper calls that cost the region access path
+    /// 40 instructions, `Documentation/benchmarks.rst`).
     #[inline]
     pub(crate) fn resource(&self, bar: u32) -> (u64, u64, u64) {
         // CAST: resource indexes are below 17.

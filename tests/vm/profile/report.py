@@ -10,7 +10,8 @@ after each "--- begin <driver>/vfio_prof ---".  The plugin numbers the
 phases of the whole boot; those of each driver set follow in the order of
 the boot (the run is --drivers c,rs).  Prints, per phase, guest
 instructions per operation for C and ours, in all and in the drivers'
-modules alone, and the functions whose share differs most (for every phase but the getpid yardstick).  A block is named by the symbol at or
+modules alone, and the functions whose share differs most (for every
+phase but the getpid yardstick).  A block is named by the symbol at or
 below its address (blocks do not cross calls, so this is its function).
 """
 import bisect
