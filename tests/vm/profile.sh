@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Where the time of a region access or an MSI-X enable goes, in guest
-# instructions: boots the test VM once with a QEMU TCG plugin
+# Where the time of a region access, an MSI-X enable or a migration goes,
+# in guest instructions: boots the test VM once with a QEMU TCG plugin
 # (tests/vm/profile/insn_plugin.c) that counts the instructions of every
 # translated block, runs tests/vm/progs/vfio_prof (N config reads, BAR
 # reads, config writes, getpid() calls, and N/10 MSI-X enable/disable
-# pairs, each set a phase) on igb with the in-tree C vfio-pci and then
-# with ours, and prints per phase the instructions per operation of
-# both drivers and the functions that differ most
-# (tests/vm/profile/report.py).
+# pairs, each set a phase) on igb and `vfio_mig prof` (50 stop-copy
+# saves and 50 resumes of 1 MiB of state, on two mlx5_sim VFs) with the
+# in-tree C drivers and then with ours, and prints per phase the
+# instructions per operation of both drivers and the functions that
+# differ most (tests/vm/profile/report.py).
 #
 # A function's instruction count is exact and repeats from run to run (a
 # phase's total also holds what interrupts add, a few percent: compare
@@ -49,7 +50,7 @@ rm -f "$profile"
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 VFIO_RS_VM_SMP=1 VFIO_RS_QEMU_EXTRA="-plugin $plugin,toggle=$toggle,out=$profile" \
-	bash "$here/run.sh" --drivers c,rs --tests '^vfio_prof$' > "$out" 2>&1 || true
+	bash "$here/run.sh" --drivers c,rs --tests '^vfio_prof$|^vfio_mig@prof$' > "$out" 2>&1 || true
 console=$(sed -n 's/^console log: //p' "$out")
 [ -n "$console" ] && [ -f "$console" ] || { cat "$out"; die "no console log"; }
 [ -s "$profile" ] || { cat "$out"; die "the plugin wrote no profile ($profile)"; }

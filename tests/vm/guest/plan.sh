@@ -100,17 +100,19 @@ params_debugfs                  igb 300
 # way round), and skips if there is none.  vfio_mig@big streams 1 GiB of
 # state from A to B; it takes minutes under TCG and runs only when the
 # pattern names it.  vfio_mig@bench is tests/vm/bench.sh's timed
-# migrations, run only when the pattern names bench.  The kselftests
-# @mlx5 run on VF A ("mlx5a") bound to the driver set's mlx5_vfio_pci;
-# vfio_pci_driver_test@mlx5 opens and closes the VF and then skips (exit
-# 4): the selftests' driver library drives only the 82576 PF (8086:10c9),
-# not its VF (8086:10ca).
+# migrations, run only when the pattern names bench; vfio_mig@prof is
+# tests/vm/profile.sh's migration phases, run only when it names prof.
+# The kselftests @mlx5 run on VF A ("mlx5a") bound to the driver set's
+# mlx5_vfio_pci; vfio_pci_driver_test@mlx5 opens and closes the VF and
+# then skips (exit 4): the selftests' driver library drives only the 82576
+# PF (8086:10c9), not its VF (8086:10ca).
 MLX5_TESTS="
 vfio_mig                        mlx5 900
 vfio_mig@file                   mlx5 300
 vfio_mig@interop                mlx5 300
 vfio_mig@big                    mlx5 1800
 vfio_mig@bench                  mlx5 1800
+vfio_mig@prof                   mlx5 900
 vfio_pci_device_test@mlx5       mlx5a 120
 vfio_iommufd_setup_test@mlx5    mlx5a 120
 vfio_dma_mapping_test@mlx5      mlx5a 120
@@ -445,6 +447,7 @@ run_test() {
 	vfio_mig@interop) run_bounded "$limit" "$path" load "$VF_B" "/tmp/vfio_mig-$other.bin" ;;
 	vfio_mig@big) run_bounded "$limit" "$path" big "$VF_A" "$VF_B" 1024 ;;
 	vfio_mig@bench) run_bounded "$limit" "$path" bench "$VF_A" "$VF_B" ;;
+	vfio_mig@prof) run_bounded "$limit" "$path" prof "$VF_A" "$VF_B" ;;
 	*) run_bounded "$limit" "$path" $bdf ;;
 	esac
 	secs=$(($(date +%s) - start))
@@ -649,7 +652,7 @@ step_mlx5_unbind() {
 selected() {
 	case $1 in
 	vfio_bench*|vfio_mig@bench) echo "$tests_re" | grep -q bench || return 1 ;;
-	vfio_prof) echo "$tests_re" | grep -q prof || return 1 ;;
+	vfio_prof|vfio_mig@prof) echo "$tests_re" | grep -q prof || return 1 ;;
 	vfio_mig@big) echo "$tests_re" | grep -q big || return 1 ;;
 	esac
 	echo "$1" | grep -qE "$tests_re"

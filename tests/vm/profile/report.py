@@ -4,15 +4,18 @@
 
 Usage: report.py SYSTEM_MAP CONSOLE_LOG PROFILE [--top N]
 
-PROFILE is insn_plugin.c's output; CONSOLE_LOG holds vfio_prof's "KSYM"
-lines (module symbols) and its "PROF phase <name> <operations>" lines
-after each "--- begin <driver>/vfio_prof ---".  The plugin numbers the
-phases of the whole boot; those of each driver set follow in the order of
-the boot (the run is --drivers c,rs).  Prints, per phase, guest
-instructions per operation for C and ours, in all and in the drivers'
-modules alone, and the functions whose share differs most (for every
-phase but the getpid yardstick).  A block is named by the symbol at or
-below its address (blocks do not cross calls, so this is its function).
+PROFILE is insn_plugin.c's output; CONSOLE_LOG holds, after each
+"--- begin <driver>/<test> ---" of a profiling program (vfio_prof,
+vfio_mig@prof), its "PROF phase <name> <operations>" lines and its
+"KSYM" lines (the symbols of the modules loaded while it ran).  The
+plugin numbers the phases of the whole boot; they follow the order of
+those lines in the console (the run is --drivers c,rs, so C's phases
+first).  Each phase is named with the symbols of its own program's run.
+Prints, per phase, guest instructions per operation for C and ours, in
+all and in the drivers' modules alone, and the functions whose share
+differs most (for every phase but the getpid yardstick).  A block is
+named by the symbol at or below its address (blocks do not cross calls,
+so this is its function).
 """
 import bisect
 import collections
@@ -51,7 +54,7 @@ def short(name):
 
 def in_driver(name):
     """Whether a function is in the VFIO PCI modules (either driver's)."""
-    return name.endswith(("[vfio_pci]", "[vfio_pci_core]"))
+    return name.endswith(("[vfio_pci]", "[vfio_pci_core]", "[mlx5_vfio_pci]"))
 
 
 def main():
@@ -67,29 +70,33 @@ def main():
         f = line.split()
         if len(f) >= 3:
             kernel.append((int(f[0], 16), f[2]))
-    modules = collections.defaultdict(list)
+    # Per driver, its phases in boot order as (name, ops, block), and per
+    # block (a driver's run of one program) the module symbols it printed.
     phases = collections.defaultdict(list)
-    drv = None
+    modules = collections.defaultdict(list)
+    block = None
     for line in open(console, errors="replace"):
-        m = re.match(r"--- begin (\w+)/vfio_prof ---", line)
+        m = re.match(r"--- begin (\w+)/(\S+) ---", line)
         if m:
-            drv = m.group(1)
+            block = (m.group(1), m.group(2))
         m = re.match(r"PROF phase (\w+) (\d+)", line)
-        if m and drv:
-            phases[drv].append((m.group(1), int(m.group(2))))
+        if m and block:
+            phases[block[0]].append((m.group(1), int(m.group(2)), block))
         m = re.match(r"KSYM ([0-9a-f]+) \S (\S+)\s+\[(\S+)\]", line)
-        if m and drv:
-            modules[drv].append((int(m.group(1), 16), short(m.group(2)) + " [" + m.group(3) + "]"))
+        if m and block:
+            modules[block].append((int(m.group(1), 16), short(m.group(2)) + " [" + m.group(3) + "]"))
     order = [d for d in ("c", "rs") if d in phases]
-    if len(order) != 2 or phases["c"] != phases["rs"]:
-        sys.exit("report.py: the console has no complete vfio_prof run of both c and rs")
-    names = [name for name, _ in phases["c"]]
-    ops = dict(phases["c"])
+    if len(order) != 2 or [p[:2] for p in phases["c"]] != [p[:2] for p in phases["rs"]]:
+        sys.exit("report.py: the console has no complete profiling run of both c and rs")
+    names = [name for name, _, _ in phases["c"]]
+    ops = {name: n for name, n, _ in phases["c"]}
     per = len(names)
     tables = {}
     for d in order:
-        syms = sorted(kernel + modules[d])
-        tables[d] = (syms, [a for a, _ in syms])
+        for _, _, b in phases[d]:
+            if b not in tables:
+                syms = sorted(kernel + modules[b])
+                tables[b] = (syms, [a for a, _ in syms])
     acc = collections.defaultdict(collections.Counter)
     for line in open(profile):
         if line.startswith("#"):
@@ -99,14 +106,14 @@ def main():
         if p >= per * len(order):
             continue
         d = order[p // per]
-        syms, addrs = tables[d]
+        syms, addrs = tables[phases[d][p % per][2]]
         if va < 0xFFFF800000000000:
             name = "(user)"
         else:
             i = bisect.bisect_right(addrs, va) - 1
             name = syms[i][1] if i >= 0 else "?"
         acc[(d, names[p % per])][name] += int(n) * int(runs)
-    print("guest instructions per operation (TCG, vfio_prof)")
+    print("guest instructions per operation (TCG, vfio_prof and vfio_mig prof)")
     print("%-12s %8s %10s %10s %7s %8s %8s" % ("phase", "ops", "C", "ours", "ours/C",
                                               "C mod", "ours mod"))
     for ph in names:

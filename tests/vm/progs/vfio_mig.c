@@ -21,6 +21,9 @@
  *                                      from A to B without a copy in memory
  *        vfio_mig bench A_BDF B_BDF    timed stop-copy migrations (BENCH lines
  *                                      for tests/vm/bench.sh)
+ *        vfio_mig prof A_BDF B_BDF [N] N stop-copy saves and N resumes of
+ *                                      1 MiB, each set a phase for
+ *                                      tests/vm/profile.sh (as vfio_prof)
  *
  * Exit status: 0 all passed, 1 a check failed, 4 skipped (no simulator).
  */
@@ -35,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1059,6 +1063,100 @@ static int bench(const char *abdf, const char *bbdf)
 	return tap_done();
 }
 
+/* --- profile phases ------------------------------------------------------- */
+
+/* A phase boundary for tests/vm/profile.sh's plugin, as vfio_prof's. */
+static void mark(void)
+{
+	struct itimerval it;
+
+	getitimer(ITIMER_REAL, &it);
+}
+
+/* One stop-copy save of A into @s, A back to RUNNING after it. */
+static void prof_save(int a, const char *abdf, struct stream *s)
+{
+	int fd;
+
+	s->len = 0;
+	fd = go(a, VFIO_DEVICE_STATE_STOP_COPY, abdf);
+	if (fd < 0 || drain(fd, s, false, false))
+		die("prof: stop-copy save");
+	close(fd);
+	if (set_state(a, VFIO_DEVICE_STATE_RUNNING, NULL))
+		die("prof: STOP_COPY -> RUNNING");
+}
+
+/* One resume of B from @s, B back to RUNNING after it. */
+static void prof_resume(int b, const char *bbdf, const struct stream *s)
+{
+	int fd = go(b, VFIO_DEVICE_STATE_RESUMING, bbdf);
+
+	if (fd < 0 || feed(fd, s->buf, s->len))
+		die("prof: resume");
+	close(fd);
+	if (set_state(b, VFIO_DEVICE_STATE_STOP, NULL) ||
+	    set_state(b, VFIO_DEVICE_STATE_RUNNING, NULL))
+		die("prof: RESUMING -> STOP -> RUNNING");
+}
+
+/*
+ * The phases tests/vm/profile.sh counts in the migration path, at 1 MiB
+ * of state (bench's smallest, where the ratio to C is worst): "mig_save",
+ * @n times RUNNING -> STOP_COPY, the stream read to its end (the reads of
+ * bench), RUNNING again; "mig_resume", @n times RUNNING -> RESUMING, the
+ * stream written in bench's pieces, STOP, RUNNING.  Prints "PROF phase"
+ * and "KSYM" lines as vfio_prof does, and the phases' wall time per
+ * operation (inflated by the profiling plugin when it runs).  vfio_mig itself checks that the
+ * states arrive whole; this only counts.
+ */
+static int prof(const char *abdf, const char *bbdf, int n)
+{
+	unsigned long long size0 = sim_get(abdf, "state_size");
+	int a = open_device(abdf), b = open_device(bbdf), i;
+	unsigned long long t0, t1, t2, t3;
+	struct stream s = {};
+
+	set_sizes(abdf, bbdf, MIB);
+	s.cap = 2 * MIB;
+	s.buf = malloc(s.cap);
+	if (!s.buf)
+		die("malloc");
+	memset(s.buf, 0, s.cap);
+	/* kmemleak's periodic scan would land in one driver's phases only. */
+	if (system("echo scan=off > /sys/kernel/debug/kmemleak 2>/dev/null"))
+		printf("# kmemleak scan left on\n");
+	/* Warm up: first-touch faults and lazy setup out of the phases. */
+	for (i = 0; i < 3; i++) {
+		prof_save(a, abdf, &s);
+		prof_resume(b, bbdf, &s);
+	}
+	mark();
+	t0 = now_ns();
+	for (i = 0; i < n; i++)
+		prof_save(a, abdf, &s);
+	t1 = now_ns();
+	mark();
+	mark();
+	t2 = now_ns();
+	for (i = 0; i < n; i++)
+		prof_resume(b, bbdf, &s);
+	t3 = now_ns();
+	mark();
+	printf("PROF phase mig_save %d\nPROF phase mig_resume %d\n", n, n);
+	printf("# wall time per operation: mig_save %llu ns, mig_resume %llu ns\n",
+	       (t1 - t0) / n, (t3 - t2) / n);
+	fflush(stdout);
+	if (system("grep '\\[' /proc/kallsyms | sed 's/^/KSYM /'"))
+		die("kallsyms");
+	free(s.buf);
+	set_sizes(abdf, bbdf, size0);
+	close(a);
+	close(b);
+	check_no_leaks("prof");
+	return tap_done();
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long long size0;
@@ -1076,6 +1174,8 @@ int main(int argc, char **argv)
 		return file_load(argv[2], argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "bench"))
 		return bench(argv[2], argv[3]);
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "prof"))
+		return prof(argv[2], argv[3], argc == 5 ? atoi(argv[4]) : 50);
 	if (argc == 5 && !strcmp(argv[1], "big"))
 		return big(argv[2], argv[3], strtoul(argv[4], NULL, 0));
 	if (argc != 3) {
