@@ -343,6 +343,12 @@ pub struct VirtConfig {
     has_msi_perm: bool,
     /// Flags of that MSI capability.
     msi_flags: u16,
+    /// The bytes from the first MSI byte in the map to the last, for
+    /// [`VirtConfig::needs_irq_context`] (empty with no MSI capability;
+    /// with two MSI capabilities, as a broken device may have, it also
+    /// holds the bytes between them, which only costs those accesses the
+    /// interrupt lock).
+    msi_span: (u16, u16),
     /// The device has extended capabilities to walk.
     extended_caps: bool,
     /// The user disabled INTx through the virtual COMMAND bit.
@@ -368,6 +374,7 @@ impl VirtConfig {
             rbar: [0; 7],
             has_msi_perm: false,
             msi_flags: 0,
+            msi_span: (0, 0),
             extended_caps: false,
             virq_disabled: AtomicBool::new(false),
             facts: DeviceFacts {
@@ -458,13 +465,9 @@ impl VirtConfig {
     /// kernel gathers that context (under its interrupt lock) only then.
     #[inline]
     pub fn needs_irq_context(&self, pos: u64, count: usize) -> bool {
-        let Ok(start) = usize::try_from(pos) else {
-            return false;
-        };
-        let end = start.saturating_add(count).min(PCI_CFG_SPACE_SIZE);
-        self.pci_config_map
-            .get(start..end)
-            .is_some_and(|map| map.contains(&PCI_CAP_ID_MSI))
+        let (lo, hi) = self.msi_span;
+        // CAST: `usize` is 64-bit here.
+        count != 0 && pos < u64::from(hi) && pos.saturating_add(count as u64) > u64::from(lo)
     }
 
     /// The map bytes `start..end` (`None` outside the array).

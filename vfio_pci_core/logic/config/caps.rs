@@ -127,6 +127,7 @@ impl VirtConfig {
         }
         self.has_msi_perm = false;
         self.msi_flags = 0;
+        self.msi_span = (0, 0);
         self.extended_caps = false;
         *self.virq_disabled.get_mut() = false;
         self.facts = *facts;
@@ -165,7 +166,22 @@ impl VirtConfig {
 
         self.cap_init(phys, &mut notes)?;
         self.ecap_init(phys, &mut notes)?;
+        self.msi_span = self.find_msi_span();
         Ok(notes)
+    }
+
+    /// The span of the map's MSI bytes (all in standard space): checking
+    /// an access against it costs two compares where scanning the map
+    /// cost a loop, on every config access.
+    fn find_msi_span(&self) -> (u16, u16) {
+        let std = self.pci_config_map.get(..PCI_CFG_SPACE_SIZE).unwrap_or(&[]);
+        let lo = std.iter().position(|&c| c == PCI_CAP_ID_MSI);
+        let hi = std.iter().rposition(|&c| c == PCI_CAP_ID_MSI);
+        match (lo, hi) {
+            // CAST: below PCI_CFG_SPACE_SIZE.
+            (Some(lo), Some(hi)) => (lo as u16, hi as u16 + 1),
+            _ => (0, 0),
+        }
     }
 
     /// `vfio_fill_vconfig_bytes()`: copies the device's bytes into

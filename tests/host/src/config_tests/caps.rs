@@ -338,7 +338,18 @@ fn irq_context_is_needed_only_for_accesses_reaching_msi() {
     assert!(vc.needs_irq_context(0x00, 256));
     assert!(!vc.needs_irq_context(0x00, 4));
     assert!(!vc.needs_irq_context(0x4c, 4));
+    assert!(vc.needs_irq_context(0x67, 1));
+    assert!(!vc.needs_irq_context(0x68, 4));
+    assert!(!vc.needs_irq_context(0x54, 0));
     assert!(!vc.needs_irq_context(0x70, 4));
     assert!(!vc.needs_irq_context(0x100, 4));
     assert!(!vc.needs_irq_context(u64::MAX, 4));
+}
+
+#[test]
+fn irq_context_is_not_needed_without_msi() {
+    let mut d = pcie();
+    let vc = d.open();
+    assert!(!vc.needs_irq_context(0x00, 256));
+    assert!(!vc.needs_irq_context(0x00, 4096));
 }
