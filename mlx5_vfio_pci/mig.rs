@@ -33,10 +33,11 @@ use crate::{
 };
 use kernel::{
     fs::File,
-    new_mutex, new_spinlock,
+    new_mutex, new_poll_condvar, new_spinlock,
     prelude::*,
     sync::{
         aref::ARef,
+        poll::PollCondVar,
         Arc,
         Mutex,
         MutexGuard,
@@ -68,6 +69,17 @@ pub(crate) struct Migration {
     /// `deferred_reset`, under `reset_lock`.
     #[pin]
     reset: SpinLock<bool>,
+    /// Wakes poll() on the saving files when data is queued or a file
+    /// dies (upstream's `migf->poll_wait`).  One per VF, which its
+    /// successive saving files share, where upstream has one per file:
+    /// dropping a `PollCondVar` waits for an RCU grace period (epoll may
+    /// still reach it), and a grace period per saving file cost every
+    /// STOP_COPY -> RUNNING about 8 ms with 2 vCPUs under TCG
+    /// (`Documentation/benchmarks.rst`).  A file's poller woken for
+    /// another file's event finds its own state unchanged: a spurious
+    /// wakeup, which poll() allows.
+    #[pin]
+    save_wait: PollCondVar,
 }
 
 /// `state` held; dropping it runs a reset that came in meanwhile
@@ -129,7 +141,13 @@ impl Migration {
                 resuming: None,
             }),
             reset <- new_spinlock!(false),
+            save_wait <- new_poll_condvar!("mlx5vf_save_wait"),
         })
+    }
+
+    /// The wait queue of this VF's saving files.
+    pub(crate) fn save_wait(&self) -> &PollCondVar {
+        &self.save_wait
     }
 
     /// The `migration_flags` of a migratable VF.

@@ -48,7 +48,7 @@ use crate::{
 use kernel::{
     dma::DataDirection,
     fs::File,
-    new_mutex, new_poll_condvar,
+    new_mutex,
     page::PAGE_SIZE,
     prelude::*,
     sync::{
@@ -180,9 +180,6 @@ pub(crate) struct SaveFile {
     opt_in: PrecopyOptIn,
     #[pin]
     inner: Mutex<SaveInner>,
-    /// Wakes poll() when data is queued or the file dies.
-    #[pin]
-    wait: PollCondVar,
 }
 
 impl SaveFile {
@@ -235,7 +232,6 @@ impl SaveFile {
                 mig,
                 opt_in,
                 inner <- new_mutex!(inner),
-                wait <- new_poll_condvar!("mlx5vf_save_wait"),
             }),
             GFP_KERNEL,
         )?;
@@ -252,6 +248,12 @@ impl SaveFile {
 
     fn vhca(&self) -> &Vhca {
         self.mig.vhca()
+    }
+
+    /// Wakes poll() when data is queued or the file dies: the VF's, which
+    /// outlives its files ([`crate::mig::Migration::save_wait`]).
+    fn wait(&self) -> &PollCondVar {
+        self.mig.save_wait()
     }
 
     /// SAVE_VHCA_STATE into `buf`, queuing its FW_DATA record on success
@@ -294,7 +296,7 @@ impl SaveFile {
                 if let Some(buf) = buf {
                     inner.avail.push(buf, GFP_KERNEL)?;
                 }
-                self.wait.notify_all();
+                self.wait().notify_all();
                 return Ok(());
             }
         };
@@ -325,7 +327,7 @@ impl SaveFile {
             buf,
         })?;
         inner.next_chunk = next;
-        self.wait.notify_all();
+        self.wait().notify_all();
         Ok(())
     }
 
@@ -359,7 +361,7 @@ impl SaveFile {
         })();
         if ret.is_err() {
             inner.acct.state = SaveState::Error;
-            self.wait.notify_all();
+            self.wait().notify_all();
         }
         ret
     }
@@ -401,7 +403,7 @@ impl SaveFile {
         let last = inner.acct.state;
         inner.kill();
         drop(inner);
-        self.wait.notify_all();
+        self.wait().notify_all();
         last
     }
 
@@ -492,7 +494,7 @@ impl MigrationFileOps for SaveFile {
     }
 
     fn poll(&self, file: &File, table: PollTable<'_>) -> u32 {
-        table.register_wait(file, &self.wait);
+        table.register_wait(file, self.wait());
         let inner = self.inner.lock();
         poll_mask(inner.acct.state, inner.has_data())
     }
@@ -529,7 +531,7 @@ impl MigrationFileOps for SaveFile {
                 .and_then(|buf| self.save(&mut inner, buf, true, true, save.init_bytes_chunk));
             if let Err(e) = ret {
                 inner.acct.state = SaveState::Error;
-                self.wait.notify_all();
+                self.wait().notify_all();
                 return Err(e);
             }
         }

@@ -1073,18 +1073,33 @@ static void mark(void)
 	getitimer(ITIMER_REAL, &it);
 }
 
-/* One stop-copy save of A into @s, A back to RUNNING after it. */
+/* Wall time of the steps of prof_save() (ns, summed over its calls). */
+static unsigned long long prof_steps[4];
+
+/*
+ * One stop-copy save of A into @s, A back to RUNNING after it; adds the
+ * time of each step (the SET into STOP_COPY, the reads, the close, the
+ * SET back to RUNNING) to prof_steps.
+ */
 static void prof_save(int a, const char *abdf, struct stream *s)
 {
-	int fd;
+	unsigned long long t[5];
+	int fd, i;
 
 	s->len = 0;
+	t[0] = now_ns();
 	fd = go(a, VFIO_DEVICE_STATE_STOP_COPY, abdf);
+	t[1] = now_ns();
 	if (fd < 0 || drain(fd, s, false, false))
 		die("prof: stop-copy save");
+	t[2] = now_ns();
 	close(fd);
+	t[3] = now_ns();
 	if (set_state(a, VFIO_DEVICE_STATE_RUNNING, NULL))
 		die("prof: STOP_COPY -> RUNNING");
+	t[4] = now_ns();
+	for (i = 0; i < 4; i++)
+		prof_steps[i] += t[i + 1] - t[i];
 }
 
 /* One resume of B from @s, B back to RUNNING after it. */
@@ -1146,6 +1161,10 @@ static int prof(const char *abdf, const char *bbdf, int n)
 	printf("PROF phase mig_save %d\nPROF phase mig_resume %d\n", n, n);
 	printf("# wall time per operation: mig_save %llu ns, mig_resume %llu ns\n",
 	       (t1 - t0) / n, (t3 - t2) / n);
+	printf("# mig_save steps (ns per operation, warm-up included): SET STOP_COPY %llu, "
+	       "read %llu, close %llu, SET RUNNING %llu\n",
+	       prof_steps[0] / (n + 3), prof_steps[1] / (n + 3), prof_steps[2] / (n + 3),
+	       prof_steps[3] / (n + 3));
 	fflush(stdout);
 	if (system("grep '\\[' /proc/kallsyms | sed 's/^/KSYM /'"))
 		die("kallsyms");
