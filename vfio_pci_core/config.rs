@@ -28,6 +28,7 @@ use crate::{
         uapi::VFIO_PCI_NUM_IRQS, //
     },
     rwsem::WriteGuard,
+    uapi::copy_reg_to_user,
     vfio::UserIo,
     Device,
     Driver,
@@ -348,13 +349,12 @@ impl<T: Driver> Device<T> {
         buf: &mut [u8],
         write: bool,
     ) -> Result {
-        let n = buf.len();
         if write {
-            UserSlice::new(user, n).reader().read_slice(buf)?;
+            UserSlice::new(user, buf.len()).reader().read_slice(buf)?;
         }
         self.config_rw_chunk(virt, pos, buf, write)?;
         if !write {
-            UserSlice::new(user, n).writer().write_slice(buf)?;
+            copy_reg_to_user(user, buf)?;
         }
         Ok(())
     }

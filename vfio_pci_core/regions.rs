@@ -16,6 +16,7 @@ use crate::{
     },
     mm::Vma,
     pci::PCI_ROM_RESOURCE,
+    uapi::copy_reg_to_user,
     vfio::{
         InfoCaps,
         UserIo, //
@@ -236,7 +237,7 @@ impl<T: Driver> Device<T> {
                             access(&mem, off, width, None)?
                         };
                         bytes = val.to_le_bytes();
-                        UserSlice::new(at, w).writer().write_slice(&bytes[..w])?;
+                        copy_reg_to_user(at, bytes.get(..w).ok_or(EINVAL)?)?;
                     }
                     done += w;
                 }

@@ -6,6 +6,7 @@
 //! whose first field says how large its buffer is, and the kernel copies in
 //! only the fields it knows (`minsz`) and copies back at most `argsz` bytes.
 //! These helpers copy such prefixes into zero-initialised bindgen structures.
+//! Region reads copy a register's bytes out with [`copy_reg_to_user`].
 
 use crate::{
     ffi,
@@ -13,7 +14,7 @@ use crate::{
 };
 use kernel::{
     prelude::*,
-    uaccess::UserSlice, //
+    uaccess::{UserPtr, UserSlice}, //
 };
 
 /// A plain uAPI structure: every bit pattern is a valid value and it has no
@@ -150,6 +151,30 @@ impl IoctlArg {
         UserSlice::new(UserPtr::from_addr(self.0), len)
             .writer()
             .write_slice(bytes)
+    }
+}
+
+/// Copies `buf`, the bytes of one register access, to the user's `to`.
+///
+/// Accesses of 1, 2, 4 or 8 bytes are one copy of a fixed size, inlined
+/// here (`UserSliceWriter::write`); `write_slice` is a call into the
+/// kernel crate and its C helper, about 30 instructions more on every
+/// config and BAR read (net of this function, 18 to 23 fewer).  The
+/// reading side has no such shortcut: `UserSliceReader::read` is not
+/// inlined and costs what `read_slice` does.  A fault is `EFAULT`.
+#[inline]
+pub(crate) fn copy_reg_to_user(to: UserPtr, buf: &[u8]) -> Result {
+    let mut w = UserSlice::new(to, buf.len()).writer();
+    if let Ok(b) = <&[u8; 4]>::try_from(buf) {
+        w.write(b)
+    } else if let Ok(b) = <&[u8; 2]>::try_from(buf) {
+        w.write(b)
+    } else if let Ok(b) = <&[u8; 1]>::try_from(buf) {
+        w.write(b)
+    } else if let Ok(b) = <&[u8; 8]>::try_from(buf) {
+        w.write(b)
+    } else {
+        w.write_slice(buf)
     }
 }
 
