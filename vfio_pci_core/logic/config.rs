@@ -543,6 +543,7 @@ impl VirtConfig {
 }
 
 /// `vfio_user_config_read()`: reads `count` bytes of the device at `pos`.
+#[inline]
 fn phys_read<P: PhysConfig + ?Sized>(phys: &mut P, pos: usize, count: usize) -> Result<u32, i32> {
     let width = Width::from_count(count).ok_or(-EINVAL)?;
     let pos = u16::try_from(pos).map_err(|_| -EINVAL)?;

@@ -104,6 +104,7 @@ impl VirtConfig {
 
     /// `vfio_default_config_read()`: virtualized bits from `vconfig`, the
     /// others from the device (not read at all if every bit is virtual).
+    #[inline]
     fn default_read<P: PhysConfig + ?Sized>(
         &self,
         phys: &mut P,
@@ -178,6 +179,7 @@ impl VirtConfig {
 
     /// `vfio_basic_config_read()`: the header, with BARs sized first and
     /// the virtual memory enable of devices without one.
+    #[inline]
     fn basic_read<P: PhysConfig + ?Sized>(
         &self,
         phys: &mut P,
