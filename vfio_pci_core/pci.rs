@@ -56,6 +56,7 @@ impl PciDev {
     /// The raw pointer, for the abstraction layers of this crate and of
     /// variant drivers (which call their own C APIs on the device); valid
     /// while `self` is.
+    #[inline]
     pub fn as_raw(&self) -> *mut bindings::pci_dev {
         self.ptr.as_ptr()
     }
@@ -401,6 +402,7 @@ impl PciDev {
     }
 
     /// Size of the config space: 256 or 4096 bytes.
+    #[inline]
     pub(crate) fn cfg_size(&self) -> u32 {
         // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`.
         let size = unsafe { (*self.as_raw()).cfg_size };

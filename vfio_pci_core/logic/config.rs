@@ -394,6 +394,7 @@ impl VirtConfig {
     }
 
     /// Size of the device's config space (0 before init).
+    #[inline]
     pub fn cfg_size(&self) -> usize {
         usize::from(self.facts.cfg_size)
     }
@@ -476,6 +477,7 @@ impl VirtConfig {
     }
 
     /// The map value at `pos` (`PCI_CAP_ID_INVALID` outside the array).
+    #[inline]
     fn map_at(&self, pos: usize) -> u8 {
         self.pci_config_map
             .get(pos)

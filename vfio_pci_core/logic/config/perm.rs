@@ -291,6 +291,7 @@ const DIRECT_RAW_WRITE: Perm = Perm::new(Handler::DirectRawWrite, &[], &[]);
 
 /// `cap_perms[cap]` of a standard capability (MSI excepted: see
 /// [`msi_perm`]); IDs without a table read directly and drop writes.
+#[inline]
 pub(super) fn cap_perm(cap: u8) -> Perm {
     match cap {
         PCI_CAP_ID_BASIC => BASIC.perm(Handler::Basic),

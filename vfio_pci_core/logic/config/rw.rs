@@ -46,6 +46,7 @@ impl VirtConfig {
 
     /// `vfio_pci_cap_remaining_dword()`: bytes from `pos` to the end of
     /// its dword or of its capability, whichever comes first.
+    #[inline]
     fn cap_remaining_dword(&self, pos: usize) -> usize {
         // Most accesses are dwords owned by one capability.
         if pos.is_multiple_of(4) {
