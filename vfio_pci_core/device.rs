@@ -125,6 +125,7 @@ impl Drop for MemoryEnableGuard<'_> {
 
 /// Upstream's `__vfio_pci_memory_enabled()`: MMIO may be accessed (the
 /// caller holds `memory_lock`).
+#[inline]
 pub(crate) fn memory_enabled(pdev: &PciDev, mem: &MemoryState) -> bool {
     !pdev.in_d3() && (pdev.no_command_memory() || mem.cmd_memory)
 }
@@ -257,6 +258,7 @@ impl<T: Driver> Device<T> {
     }
 
     /// Upstream's `__vfio_pci_memory_enabled()`: MMIO may be accessed.
+    #[inline]
     pub(crate) fn memory_enabled(&self, mem: &MemoryState) -> bool {
         memory_enabled(&self.pdev, mem)
     }

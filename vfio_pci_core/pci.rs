@@ -429,6 +429,7 @@ impl PciDev {
     }
 
     /// The device is in a state (D3hot or deeper) where MMIO does not work.
+    #[inline]
     pub(crate) fn in_d3(&self) -> bool {
         // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`.
         let state = unsafe { (*self.as_raw()).current_state };
@@ -438,6 +439,7 @@ impl PciDev {
     }
 
     /// Whether the device has no COMMAND memory enable bit (some VFs).
+    #[inline]
     pub(crate) fn no_command_memory(&self) -> bool {
         // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`.
         unsafe { (*self.as_raw()).no_command_memory() != 0 }

@@ -61,6 +61,7 @@ impl<T> RwSem<T> {
     }
 
     /// Takes the semaphore for reading; may sleep.
+    #[inline]
     pub(crate) fn read(&self) -> ReadGuard<'_, T> {
         // SAFETY: `sem` is initialised (type invariant).
         unsafe { bindings::down_read(self.sem.get()) };
@@ -109,6 +110,7 @@ pub(crate) struct ReadGuard<'a, T> {
 impl<T> Deref for ReadGuard<'_, T> {
     type Target = T;
 
+    #[inline]
     fn deref(&self) -> &T {
         // SAFETY: The read lock is held, so no writer has `&mut T`.
         unsafe { &*self.lock.data.get() }
@@ -116,6 +118,7 @@ impl<T> Deref for ReadGuard<'_, T> {
 }
 
 impl<T> Drop for ReadGuard<'_, T> {
+    #[inline]
     fn drop(&mut self) {
         // SAFETY: The read lock is held (type invariant).
         unsafe { bindings::up_read(self.lock.sem.get()) };
@@ -134,6 +137,7 @@ pub(crate) struct WriteGuard<'a, T> {
 impl<T> Deref for WriteGuard<'_, T> {
     type Target = T;
 
+    #[inline]
     fn deref(&self) -> &T {
         // SAFETY: The write lock is held, so this is the only access.
         unsafe { &*self.lock.data.get() }
@@ -141,6 +145,7 @@ impl<T> Deref for WriteGuard<'_, T> {
 }
 
 impl<T> DerefMut for WriteGuard<'_, T> {
+    #[inline]
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: The write lock is held, so this is the only access.
         unsafe { &mut *self.lock.data.get() }
@@ -148,6 +153,7 @@ impl<T> DerefMut for WriteGuard<'_, T> {
 }
 
 impl<T> Drop for WriteGuard<'_, T> {
+    #[inline]
     fn drop(&mut self) {
         // SAFETY: The write lock is held (type invariant).
         unsafe { bindings::up_write(self.lock.sem.get()) };
