@@ -90,6 +90,7 @@ impl<T> RwSem<T> {
     }
 
     /// Takes the semaphore for writing; may sleep.
+    #[inline]
     pub(crate) fn write(&self) -> WriteGuard<'_, T> {
         // SAFETY: `sem` is initialised (type invariant).
         unsafe { bindings::down_write(self.sem.get()) };

@@ -441,6 +441,7 @@ impl VirtConfig {
     /// The COMMAND half of `__vfio_pci_memory_enabled()`: the virtual
     /// memory enable bit, or a device without one.  The kernel ANDs it with
     /// `pdev->current_state < PCI_D3hot`.
+    #[inline]
     pub fn command_memory_enabled(&self) -> bool {
         self.facts.no_command_memory || self.vword(PCI_COMMAND) & PCI_COMMAND_MEMORY != 0
     }
@@ -520,6 +521,7 @@ impl VirtConfig {
 
     /// Writes the low `count` (at most 4) bytes of `val` to `vconfig`;
     /// bytes past the array are dropped.
+    #[inline]
     fn vwrite(&self, pos: usize, count: usize, val: u32) {
         let bytes = val.to_le_bytes();
         for (i, byte) in bytes.iter().take(count).enumerate() {
@@ -534,11 +536,13 @@ impl VirtConfig {
         self.vread(pos, 1) as u8
     }
 
+    #[inline]
     fn vword(&self, pos: usize) -> u16 {
         // CAST: two bytes read.
         self.vread(pos, 2) as u16
     }
 
+    #[inline]
     fn set_vword(&self, pos: usize, val: u16) {
         self.vwrite(pos, 2, val.into());
     }
@@ -553,6 +557,7 @@ fn phys_read<P: PhysConfig + ?Sized>(phys: &mut P, pos: usize, count: usize) -> 
 }
 
 /// `vfio_user_config_write()`: writes `count` bytes of the device at `pos`.
+#[inline]
 fn phys_write<P: PhysConfig + ?Sized>(
     phys: &mut P,
     pos: usize,

@@ -122,6 +122,7 @@ impl VirtConfig {
     ///
     /// A variant driver calling [`VirtConfig::rw_single`] takes the lock
     /// before it and releases it after, as [`VirtConfig::rw`] does.
+    #[inline]
     pub fn memory_lock_for_write(&self, pos: u64, buf: &[u8]) -> Option<MemoryLock> {
         if pos != PCI_COMMAND as u64 || self.check_range(pos, buf.len()).is_err() {
             return None;
