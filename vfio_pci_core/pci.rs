@@ -233,9 +233,8 @@ impl PciDev {
     #[inline]
     pub(crate) fn pm_runtime_resume_and_get(&self) -> Result {
         // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`.
-        let ret = unsafe {
-            crate::ffi::vfio_rs_pm_runtime_resume_and_get(&raw mut (*self.as_raw()).dev)
-        };
+        let ret =
+            unsafe { crate::ffi::vfio_rs_pm_runtime_resume_and_get(&raw mut (*self.as_raw()).dev) };
         if ret < 0 {
             Err(Error::from_errno(ret))
         } else {
