@@ -314,8 +314,8 @@ impl<T: Driver> Device<T> {
         }
         let virt = self.config_of(&io).ok_or(EINVAL)?;
         // Accesses are a few bytes, nearly always: they go through a stack
-        // buffer (a dword for the common case, so 4 bytes to clear and
-        // not 64), in chunks, with no allocation.  A chunk boundary is a piece
+        // buffer (a dword for the common case, so 4 bytes to clear and not
+        // 64), in chunks, with no allocation.  A chunk boundary is a piece
         // boundary too (pieces never cross a dword), so chunking changes
         // nothing the device sees.
         let mut dword = [0u8; 4];
