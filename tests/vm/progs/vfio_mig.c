@@ -38,12 +38,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <linux/vfio.h>
 
+#include "prof.h"
 #include "tap.h"
 #include "vfio_test.h"
 
@@ -1065,14 +1065,6 @@ static int bench(const char *abdf, const char *bbdf)
 
 /* --- profile phases ------------------------------------------------------- */
 
-/* A phase boundary for tests/vm/profile.sh's plugin, as vfio_prof's. */
-static void mark(void)
-{
-	struct itimerval it;
-
-	getitimer(ITIMER_REAL, &it);
-}
-
 /* Wall time of the steps of prof_save() (ns, summed over its calls). */
 static unsigned long long prof_steps[4];
 
@@ -1103,7 +1095,7 @@ static void prof_save(int a, const char *abdf, struct stream *s)
 }
 
 /* One resume of B from @s, B back to RUNNING after it. */
-static void prof_resume(int b, const char *bbdf, const struct stream *s)
+static void prof_resume(int b, const char *bbdf, struct stream *s)
 {
 	int fd = go(b, VFIO_DEVICE_STATE_RESUMING, bbdf);
 
@@ -1115,21 +1107,37 @@ static void prof_resume(int b, const char *bbdf, const struct stream *s)
 		die("prof: RESUMING -> STOP -> RUNNING");
 }
 
+/* @n runs of @op as one profile phase; returns the wall time of a run. */
+static unsigned long long prof_phase(void (*op)(int, const char *, struct stream *), int dev,
+				     const char *bdf, struct stream *s, int n)
+{
+	unsigned long long t;
+	int i;
+
+	prof_mark();
+	t = now_ns();
+	for (i = 0; i < n; i++)
+		op(dev, bdf, s);
+	t = now_ns() - t;
+	prof_mark();
+	return t / n;
+}
+
 /*
  * The phases tests/vm/profile.sh counts in the migration path, at 1 MiB
  * of state (bench's smallest, where the ratio to C is worst): "mig_save",
  * @n times RUNNING -> STOP_COPY, the stream read to its end (the reads of
  * bench), RUNNING again; "mig_resume", @n times RUNNING -> RESUMING, the
  * stream written in bench's pieces, STOP, RUNNING.  Prints "PROF phase"
- * and "KSYM" lines as vfio_prof does, and the phases' wall time per
- * operation (inflated by the profiling plugin when it runs).  vfio_mig itself checks that the
- * states arrive whole; this only counts.
+ * and "KSYM" lines as vfio_prof does, and the wall time per operation of
+ * the phases and of a save's steps (inflated by the profiling plugin when
+ * it runs).  vfio_mig itself checks that the states arrive whole; this
+ * only counts.
  */
 static int prof(const char *abdf, const char *bbdf, int n)
 {
-	unsigned long long size0 = sim_get(abdf, "state_size");
+	unsigned long long size0 = sim_get(abdf, "state_size"), save_ns, resume_ns;
 	int a = open_device(abdf), b = open_device(bbdf), i;
-	unsigned long long t0, t1, t2, t3;
 	struct stream s = {};
 
 	set_sizes(abdf, bbdf, MIB);
@@ -1138,35 +1146,22 @@ static int prof(const char *abdf, const char *bbdf, int n)
 	if (!s.buf)
 		die("malloc");
 	memset(s.buf, 0, s.cap);
-	/* kmemleak's periodic scan would land in one driver's phases only. */
-	if (system("echo scan=off > /sys/kernel/debug/kmemleak 2>/dev/null"))
-		printf("# kmemleak scan left on\n");
+	prof_quiet_kmemleak();
 	/* Warm up: first-touch faults and lazy setup out of the phases. */
 	for (i = 0; i < 3; i++) {
 		prof_save(a, abdf, &s);
 		prof_resume(b, bbdf, &s);
 	}
-	mark();
-	t0 = now_ns();
-	for (i = 0; i < n; i++)
-		prof_save(a, abdf, &s);
-	t1 = now_ns();
-	mark();
-	mark();
-	t2 = now_ns();
-	for (i = 0; i < n; i++)
-		prof_resume(b, bbdf, &s);
-	t3 = now_ns();
-	mark();
+	memset(prof_steps, 0, sizeof(prof_steps));
+	save_ns = prof_phase(prof_save, a, abdf, &s, n);
+	resume_ns = prof_phase(prof_resume, b, bbdf, &s, n);
 	printf("PROF phase mig_save %d\nPROF phase mig_resume %d\n", n, n);
-	printf("# wall time per operation: mig_save %llu ns, mig_resume %llu ns\n",
-	       (t1 - t0) / n, (t3 - t2) / n);
-	printf("# mig_save steps (ns per operation, warm-up included): SET STOP_COPY %llu, "
-	       "read %llu, close %llu, SET RUNNING %llu\n",
-	       prof_steps[0] / (n + 3), prof_steps[1] / (n + 3), prof_steps[2] / (n + 3),
-	       prof_steps[3] / (n + 3));
-	fflush(stdout);
-	if (system("grep '\\[' /proc/kallsyms | sed 's/^/KSYM /'"))
+	printf("# wall time per operation: mig_save %llu ns, mig_resume %llu ns\n", save_ns,
+	       resume_ns);
+	printf("# mig_save steps (ns per operation): SET STOP_COPY %llu, read %llu, close %llu, "
+	       "SET RUNNING %llu\n", prof_steps[0] / n, prof_steps[1] / n, prof_steps[2] / n,
+	       prof_steps[3] / n);
+	if (prof_print_ksyms())
 		die("kallsyms");
 	free(s.buf);
 	set_sizes(abdf, bbdf, size0);
@@ -1193,8 +1188,15 @@ int main(int argc, char **argv)
 		return file_load(argv[2], argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "bench"))
 		return bench(argv[2], argv[3]);
-	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "prof"))
-		return prof(argv[2], argv[3], argc == 5 ? atoi(argv[4]) : 50);
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "prof")) {
+		int n = argc == 5 ? atoi(argv[4]) : 50;
+
+		if (n < 1) {
+			fprintf(stderr, "vfio_mig prof: N must be at least 1\n");
+			return 2;
+		}
+		return prof(argv[2], argv[3], n);
+	}
 	if (argc == 5 && !strcmp(argv[1], "big"))
 		return big(argv[2], argv[3], strtoul(argv[4], NULL, 0));
 	if (argc != 3) {

@@ -19,21 +19,13 @@
 #include <stdlib.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
+#include "prof.h"
 #include "vfio_test.h"
-
-static struct itimerval it;
-
-/* A phase boundary for the plugin; nothing else in the guest calls it. */
-static void mark(void)
-{
-	getitimer(ITIMER_REAL, &it);
-}
 
 static __u64 region(int device, __u32 index)
 {
@@ -75,9 +67,7 @@ int main(int argc, char **argv)
 	device = vfio_test_open_group(argv[1], &container, &group);
 	cfg = region(device, VFIO_PCI_CONFIG_REGION_INDEX);
 	bar0 = region(device, VFIO_PCI_BAR0_REGION_INDEX);
-	/* kmemleak's periodic scan would land in some phases and not others. */
-	if (system("echo scan=off > /sys/kernel/debug/kmemleak 2>/dev/null"))
-		printf("# kmemleak scan left on\n");
+	prof_quiet_kmemleak();
 	if (pread(device, &cmd, 2, cfg + PCI_COMMAND) != 2)
 		vfio_test_die("config read");
 	/* Warm up: first-touch faults and lazy setup out of the phases. */
@@ -91,31 +81,30 @@ int main(int argc, char **argv)
 	for (i = 0; i < 10; i++)
 		msix_on_off(device, efd);
 
-	mark();
+	prof_mark();
 	for (i = 0; i < n; i++)
 		pread(device, &v, 4, cfg + PCI_COMMAND);
-	mark();
-	mark();
+	prof_mark();
+	prof_mark();
 	for (i = 0; i < n; i++)
 		pread(device, &v, 4, bar0 + 8);
-	mark();
-	mark();
+	prof_mark();
+	prof_mark();
 	for (i = 0; i < n; i++)
 		pwrite(device, &cmd, 2, cfg + PCI_COMMAND);
-	mark();
-	mark();
+	prof_mark();
+	prof_mark();
 	for (i = 0; i < n; i++)
 		getpid();
-	mark();
-	mark();
+	prof_mark();
+	prof_mark();
 	for (i = 0; i < n / 10; i++)
 		msix_on_off(device, efd);
-	mark();
+	prof_mark();
 
 	printf("PROF phase cfg_read %d\nPROF phase bar_read %d\nPROF phase cfg_write %d\n"
 	       "PROF phase getpid %d\nPROF phase msix_on_off %d\n", n, n, n, n, n / 10);
-	fflush(stdout);
-	if (system("grep '\\[' /proc/kallsyms | sed 's/^/KSYM /'"))
+	if (prof_print_ksyms())
 		vfio_test_die("kallsyms");
 	close(device);
 	return 0;
