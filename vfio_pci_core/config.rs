@@ -52,6 +52,7 @@ const CONFIG_CHUNK: usize = 64;
 struct Phys<'a>(&'a PciDev);
 
 impl PhysConfig for Phys<'_> {
+    #[inline]
     fn read(&mut self, pos: u16, width: Width) -> Result<u32, i32> {
         let pdev = self.0.as_raw();
         let pos = i32::from(pos);
@@ -85,6 +86,7 @@ impl PhysConfig for Phys<'_> {
         }
     }
 
+    #[inline]
     fn write(&mut self, pos: u16, width: Width, val: u32) -> Result<(), i32> {
         let pdev = self.0.as_raw();
         let pos = i32::from(pos);
@@ -140,10 +142,12 @@ struct Host<'a, T: Driver> {
 }
 
 impl<T: Driver> PhysConfig for Host<'_, T> {
+    #[inline]
     fn read(&mut self, pos: u16, width: Width) -> Result<u32, i32> {
         self.phys.read(pos, width)
     }
 
+    #[inline]
     fn write(&mut self, pos: u16, width: Width, val: u32) -> Result<(), i32> {
         self.phys.write(pos, width, val)
     }

@@ -473,6 +473,7 @@ impl VirtConfig {
     }
 
     /// The map bytes `start..end` (`None` outside the array).
+    #[inline]
     fn map_slice(&self, start: usize, end: usize) -> Option<&[u8]> {
         self.pci_config_map.get(start..end)
     }
@@ -575,6 +576,7 @@ fn phys_read_or_ones<P: PhysConfig + ?Sized>(phys: &mut P, pos: usize, count: us
 }
 
 /// All-ones mask of `count` (1, 2 or 4) bytes.
+#[inline]
 fn ones(count: usize) -> u32 {
     match count {
         1 => 0xff,

@@ -105,12 +105,17 @@ impl VirtConfig {
     /// `vfio_need_bar_restore()`: whether a BAR the device had at init no
     /// longer holds its value (a reset we did not see).
     pub(super) fn need_bar_restore<P: PhysConfig + ?Sized>(&self, phys: &mut P) -> bool {
-        self.rbar
-            .iter()
-            .take(PCI_STD_NUM_BARS)
-            .enumerate()
-            .filter(|(_, rbar)| **rbar != 0)
-            .any(|(i, rbar)| phys_read(phys, PCI_BASE_ADDRESS_0 + 4 * i, 4) != Ok(*rbar))
+        let mut pos = PCI_BASE_ADDRESS_0;
+        for &rbar in self.rbar.iter().take(PCI_STD_NUM_BARS) {
+            if rbar != 0 {
+                match phys_read(phys, pos, 4) {
+                    Ok(bar) if bar == rbar => {}
+                    _ => return true,
+                }
+            }
+            pos += 4;
+        }
+        false
     }
 
     /// `vfio_bar_restore()`: writes the saved BARs back after a FLR or a

@@ -451,11 +451,11 @@ impl VirtConfig {
     }
 
     /// The permission bits of MSI capabilities.
-    pub(super) fn msi_perm(&self) -> perm::Perm {
+    pub(super) fn msi_perm(&self) -> &'static perm::Perm {
         if self.has_msi_perm {
             perm::msi_perm(self.msi_flags)
         } else {
-            perm::DIRECT_RO
+            &perm::DIRECT_RO
         }
     }
 

@@ -104,6 +104,10 @@ impl VirtConfig {
 
     /// `vfio_default_config_read()`: virtualized bits from `vconfig`, the
     /// others from the device (not read at all if every bit is virtual).
+    ///
+    /// Each piece width gets its own copy of the body, with the width a
+    /// constant there: the `vconfig` and mask loads and the device read
+    /// become one access each instead of a dispatch on the width apiece.
     #[inline]
     fn default_read<P: PhysConfig + ?Sized>(
         &self,
@@ -111,17 +115,35 @@ impl VirtConfig {
         perm: &Perm,
         a: &Access,
     ) -> Result<u32, i32> {
-        let val = self.vread(a.pos, a.count);
-        let virt = perm.virt(a.offset, a.count);
-        if virt == super::ones(a.count) {
+        match a.count {
+            4 => self.default_read_n(phys, perm, a, 4),
+            2 => self.default_read_n(phys, perm, a, 2),
+            n => self.default_read_n(phys, perm, a, n),
+        }
+    }
+
+    /// [`Self::default_read`] of `count` bytes (`a.count`).
+    #[inline(always)]
+    fn default_read_n<P: PhysConfig + ?Sized>(
+        &self,
+        phys: &mut P,
+        perm: &Perm,
+        a: &Access,
+        count: usize,
+    ) -> Result<u32, i32> {
+        let val = self.vread(a.pos, count);
+        let virt = perm.virt(a.offset, count);
+        if virt == super::ones(count) {
             return Ok(val);
         }
-        let phys_val = phys_read(phys, a.pos, a.count)?;
+        let phys_val = phys_read(phys, a.pos, count)?;
         Ok((phys_val & !virt) | (val & virt))
     }
 
     /// `vfio_default_config_write()`: writable virtual bits go to
     /// `vconfig`, writable real bits to the device (read-modify-write).
+    ///
+    /// One copy of the body per piece width, as [`Self::default_read`].
     fn default_write<P: PhysConfig + ?Sized>(
         &self,
         phys: &mut P,
@@ -129,21 +151,38 @@ impl VirtConfig {
         a: &Access,
         val: u32,
     ) -> Result<(), i32> {
-        let write = perm.write(a.offset, a.count);
+        match a.count {
+            4 => self.default_write_n(phys, perm, a, val, 4),
+            2 => self.default_write_n(phys, perm, a, val, 2),
+            n => self.default_write_n(phys, perm, a, val, n),
+        }
+    }
+
+    /// [`Self::default_write`] of `count` bytes (`a.count`).
+    #[inline(always)]
+    fn default_write_n<P: PhysConfig + ?Sized>(
+        &self,
+        phys: &mut P,
+        perm: &Perm,
+        a: &Access,
+        val: u32,
+        count: usize,
+    ) -> Result<(), i32> {
+        let write = perm.write(a.offset, count);
         if write == 0 {
             return Ok(());
         }
-        let virt = perm.virt(a.offset, a.count);
+        let virt = perm.virt(a.offset, count);
 
         if write & virt != 0 {
-            let v = (self.vread(a.pos, a.count) & !(write & virt)) | (val & write & virt);
-            self.vwrite(a.pos, a.count, v);
+            let v = (self.vread(a.pos, count) & !(write & virt)) | (val & write & virt);
+            self.vwrite(a.pos, count, v);
         }
 
         if write & !virt != 0 {
-            let p = phys_read(phys, a.pos, a.count)?;
+            let p = phys_read(phys, a.pos, count)?;
             let p = (p & !(write & !virt)) | (val & write & !virt);
-            phys_write(phys, a.pos, a.count, p)?;
+            phys_write(phys, a.pos, count, p)?;
         }
         Ok(())
     }

@@ -49,6 +49,7 @@ pub(super) enum Handler {
 
 impl Handler {
     /// Whether upstream has a `writefn`; without one writes are dropped.
+    #[inline]
     pub(super) fn writes(self) -> bool {
         self != Handler::Direct
     }
@@ -281,50 +282,65 @@ const fn msi_common<const N: usize>() -> Masks<N> {
 
 /// `unassigned_perms`: raw access to bytes outside any capability (some
 /// devices hide registers in the gaps, e.g. be2net).
-pub(super) const UNASSIGNED: Perm = Perm::new(Handler::Raw, &[], &[]);
+pub(super) static UNASSIGNED: Perm = Perm::new(Handler::Raw, &[], &[]);
 /// `virt_perms`: fully virtualized bytes.
-pub(super) const VIRT: Perm = Perm::new(Handler::Virt, &[], &[]);
+pub(super) static VIRT: Perm = Perm::new(Handler::Virt, &[], &[]);
 /// `direct_ro_perms`: read-only with the header virtualized.
-pub(super) const DIRECT_RO: Perm = Perm::new(Handler::Direct, &[], &[]);
+pub(super) static DIRECT_RO: Perm = Perm::new(Handler::Direct, &[], &[]);
 /// Vendor-specific capabilities: direct read, raw write.
-const DIRECT_RAW_WRITE: Perm = Perm::new(Handler::DirectRawWrite, &[], &[]);
+static DIRECT_RAW_WRITE: Perm = Perm::new(Handler::DirectRawWrite, &[], &[]);
+
+/// The tables with their handlers, as `static`s: the lookups below hand
+/// out references, so that no access copies a `Perm`.
+static BASIC_PERM: Perm = BASIC.perm(Handler::Basic);
+static PM_PERM: Perm = PM.perm(Handler::Pm);
+static VPD_PERM: Perm = VPD.perm(Handler::Vpd);
+static PCIX_PERM: Perm = PCIX.perm(Handler::Default);
+static EXP_PERM: Perm = EXP.perm(Handler::Exp);
+static AF_PERM: Perm = AF.perm(Handler::Af);
+static ERR_PERM: Perm = ERR.perm(Handler::Default);
+static PWR_PERM: Perm = PWR.perm(Handler::Default);
+static MSI_32_PERM: Perm = MSI_32.perm(Handler::Msi);
+static MSI_32_MASK_PERM: Perm = MSI_32_MASK.perm(Handler::Msi);
+static MSI_64_PERM: Perm = MSI_64.perm(Handler::Msi);
+static MSI_64_MASK_PERM: Perm = MSI_64_MASK.perm(Handler::Msi);
 
 /// `cap_perms[cap]` of a standard capability (MSI excepted: see
 /// [`msi_perm`]); IDs without a table read directly and drop writes.
 #[inline]
-pub(super) fn cap_perm(cap: u8) -> Perm {
+pub(super) fn cap_perm(cap: u8) -> &'static Perm {
     match cap {
-        PCI_CAP_ID_BASIC => BASIC.perm(Handler::Basic),
-        PCI_CAP_ID_PM => PM.perm(Handler::Pm),
-        PCI_CAP_ID_VPD => VPD.perm(Handler::Vpd),
-        PCI_CAP_ID_PCIX => PCIX.perm(Handler::Default),
-        PCI_CAP_ID_VNDR => DIRECT_RAW_WRITE,
-        PCI_CAP_ID_EXP => EXP.perm(Handler::Exp),
-        PCI_CAP_ID_AF => AF.perm(Handler::Af),
-        _ => DIRECT_RO,
+        PCI_CAP_ID_BASIC => &BASIC_PERM,
+        PCI_CAP_ID_PM => &PM_PERM,
+        PCI_CAP_ID_VPD => &VPD_PERM,
+        PCI_CAP_ID_PCIX => &PCIX_PERM,
+        PCI_CAP_ID_VNDR => &DIRECT_RAW_WRITE,
+        PCI_CAP_ID_EXP => &EXP_PERM,
+        PCI_CAP_ID_AF => &AF_PERM,
+        _ => &DIRECT_RO,
     }
 }
 
 /// `ecap_perms[ecap]` of an extended capability (`ecap` is the byte that
 /// `pci_config_map` holds).
-pub(super) fn ecap_perm(ecap: u8) -> Perm {
+pub(super) fn ecap_perm(ecap: u8) -> &'static Perm {
     match u16::from(ecap) {
-        PCI_EXT_CAP_ID_ERR => ERR.perm(Handler::Default),
-        PCI_EXT_CAP_ID_PWR => PWR.perm(Handler::Default),
-        PCI_EXT_CAP_ID_VNDR | PCI_EXT_CAP_ID_DVSEC => DIRECT_RAW_WRITE,
-        _ => DIRECT_RO,
+        PCI_EXT_CAP_ID_ERR => &ERR_PERM,
+        PCI_EXT_CAP_ID_PWR => &PWR_PERM,
+        PCI_EXT_CAP_ID_VNDR | PCI_EXT_CAP_ID_DVSEC => &DIRECT_RAW_WRITE,
+        _ => &DIRECT_RO,
     }
 }
 
 /// The device's `msi_perm`, chosen by the MSI flags of its first MSI
 /// capability.
-pub(super) fn msi_perm(flags: u16) -> Perm {
+pub(super) fn msi_perm(flags: u16) -> &'static Perm {
     let is_64 = flags & PCI_MSI_FLAGS_64BIT != 0;
     let mask = flags & PCI_MSI_FLAGS_MASKBIT != 0;
     match (is_64, mask) {
-        (false, false) => MSI_32.perm(Handler::Msi),
-        (false, true) => MSI_32_MASK.perm(Handler::Msi),
-        (true, false) => MSI_64.perm(Handler::Msi),
-        (true, true) => MSI_64_MASK.perm(Handler::Msi),
+        (false, false) => &MSI_32_PERM,
+        (false, true) => &MSI_32_MASK_PERM,
+        (true, false) => &MSI_64_PERM,
+        (true, true) => &MSI_64_MASK_PERM,
     }
 }

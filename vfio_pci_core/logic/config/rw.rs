@@ -80,16 +80,16 @@ impl VirtConfig {
 
     /// The permission bits serving `pos`, and where their capability starts.
     #[inline]
-    fn perm_at(&self, pos: usize) -> (perm::Perm, usize) {
+    fn perm_at(&self, pos: usize) -> (&'static perm::Perm, usize) {
         let cap_id = self.map_at(pos);
         match cap_id {
-            PCI_CAP_ID_INVALID => (perm::UNASSIGNED, pos),
-            PCI_CAP_ID_INVALID_VIRT => (perm::VIRT, pos),
+            PCI_CAP_ID_INVALID => (&perm::UNASSIGNED, pos),
+            PCI_CAP_ID_INVALID_VIRT => (&perm::VIRT, pos),
             // An ID beyond the known ones in extended space is a hidden
             // first capability: read-only, header virtualized.
             _ if pos >= PCI_CFG_SPACE_SIZE => {
                 let perm = if u16::from(cap_id) > PCI_EXT_CAP_ID_MAX {
-                    perm::DIRECT_RO
+                    &perm::DIRECT_RO
                 } else {
                     perm::ecap_perm(cap_id)
                 };
@@ -142,6 +142,7 @@ impl VirtConfig {
     /// Returns the piece's length and what the kernel must do after it.
     /// `EFAULT` if the access leaves config space; other errors are the
     /// device's.  An empty `buf` is an empty piece.
+    #[inline]
     pub fn rw_single<P: PhysConfig + ?Sized>(
         &self,
         phys: &mut P,
@@ -168,13 +169,10 @@ impl VirtConfig {
             if !perm.handler.writes() {
                 return Ok((count, Effects::NONE));
             }
-            let mut val = [0u8; 4];
-            val.get_mut(..count).ok_or(-EFAULT)?.copy_from_slice(bytes);
-            let fx = self.write_fn(phys, ctx, &perm, &access, u32::from_le_bytes(val))?;
+            let fx = self.write_fn(phys, ctx, perm, &access, le_value(bytes))?;
             Ok((count, fx))
         } else {
-            let val = self.read_fn(phys, ctx, &perm, &access)?.to_le_bytes();
-            bytes.copy_from_slice(val.get(..count).ok_or(-EFAULT)?);
+            set_le_value(bytes, self.read_fn(phys, ctx, perm, &access)?);
             Ok((count, Effects::NONE))
         }
     }
@@ -217,6 +215,30 @@ impl VirtConfig {
             done += n;
         }
         Ok(done)
+    }
+}
+
+/// The little-endian value of a piece's bytes (1, 2 or 4 of them; no
+/// piece is longer), without a variable-length copy.
+#[inline]
+fn le_value(bytes: &[u8]) -> u32 {
+    match *bytes {
+        [b] => b.into(),
+        [b0, b1] => u16::from_le_bytes([b0, b1]).into(),
+        [b0, b1, b2, b3] => u32::from_le_bytes([b0, b1, b2, b3]),
+        _ => 0,
+    }
+}
+
+/// Stores the low bytes of `val` in a piece's bytes, little-endian.
+#[inline]
+fn set_le_value(bytes: &mut [u8], val: u32) {
+    let v = val.to_le_bytes();
+    match bytes {
+        [b] => *b = v[0],
+        [b0, b1] => [*b0, *b1] = [v[0], v[1]],
+        [b0, b1, b2, b3] => [*b0, *b1, *b2, *b3] = v,
+        _ => {}
     }
 }
 
