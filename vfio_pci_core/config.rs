@@ -398,8 +398,12 @@ impl<T: Driver> Device<T> {
             phys: Phys(&self.pdev),
             mem: None,
         };
-        virt.rw(&mut host, &ctx, pos, buf, write)
-            .map_err(Error::from_errno)?;
+        if write {
+            virt.rw(&mut host, &ctx, pos, buf, true)
+        } else {
+            virt.read(&mut host, &ctx, pos, buf)
+        }
+        .map_err(Error::from_errno)?;
         Ok(())
     }
 

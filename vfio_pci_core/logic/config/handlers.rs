@@ -108,7 +108,9 @@ impl VirtConfig {
     /// Each piece width gets its own copy of the body, with the width a
     /// constant there: the `vconfig` and mask loads and the device read
     /// become one access each instead of a dispatch on the width apiece.
-    #[inline]
+    /// Inlined into each handler that reads through it (the header's
+    /// among them), which saves a call per config read.
+    #[inline(always)]
     fn default_read<P: PhysConfig + ?Sized>(
         &self,
         phys: &mut P,
