@@ -5,8 +5,10 @@
  * bytes at 8), N config writes (COMMAND, 2 bytes, same value), N
  * getpid() calls (the cost of a bare syscall, as a yardstick) and N/10
  * MSI-X enable/disable pairs (SET_IRQS of one vector with an eventfd, then
- * DATA_NONE with count 0, as vfio_bench's msix_on_off), each run between
- * two getitimer() calls, which the QEMU plugin
+ * DATA_NONE with count 0, as vfio_bench's msix_on_off) and N/2000
+ * opens of the device fd, each closed again (with no other fd open: the
+ * enable, reset and config init of a first open, as vfio_bench's open),
+ * each run between two getitimer() calls, which the QEMU plugin
  * (tests/vm/profile/insn_plugin.c) takes as the start and end of a phase.
  * Prints "PROF phase <name> <operations>" per phase, in order, and then
  * the module symbols (/proc/kallsyms lines with a [module]) as
@@ -57,7 +59,7 @@ static void msix_on_off(int device, int efd)
 
 int main(int argc, char **argv)
 {
-	int container, group, device, efd, i, n = argc > 2 ? atoi(argv[2]) : 20000;
+	int container, group, device, efd, i, opens, n = argc > 2 ? atoi(argv[2]) : 20000;
 	__u64 cfg, bar0;
 	__u32 v;
 	__u16 cmd;
@@ -102,10 +104,21 @@ int main(int argc, char **argv)
 		msix_on_off(device, efd);
 	prof_mark();
 
+	close(device);
+	opens = n / 2000 ? n / 2000 : 1;
+	prof_mark();
+	for (i = 0; i < opens; i++) {
+		device = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, argv[1]);
+		if (device < 0)
+			vfio_test_die("VFIO_GROUP_GET_DEVICE_FD");
+		close(device);
+	}
+	prof_mark();
+
 	printf("PROF phase cfg_read %d\nPROF phase bar_read %d\nPROF phase cfg_write %d\n"
-	       "PROF phase getpid %d\nPROF phase msix_on_off %d\n", n, n, n, n, n / 10);
+	       "PROF phase getpid %d\nPROF phase msix_on_off %d\nPROF phase open %d\n",
+	       n, n, n, n, n / 10, opens);
 	if (prof_print_ksyms())
 		vfio_test_die("kallsyms");
-	close(device);
 	return 0;
 }
