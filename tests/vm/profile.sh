@@ -5,8 +5,9 @@
 # (tests/vm/profile/insn_plugin.c) that counts the instructions of every
 # translated block, runs tests/vm/progs/vfio_prof (N config reads, BAR
 # reads, config writes, getpid() calls, N/10 MSI-X enable/disable pairs
-# and N/2000 first opens of the device fd, each set a phase) on igb and `vfio_mig prof` (50 stop-copy
-# saves and 50 resumes of 1 MiB of state, on two mlx5_sim VFs) with the
+# and N/2000 first opens of the device fd, each set a phase) on igb and
+# `vfio_mig prof` (50 stop-copy saves and 50 resumes of 1 MiB of state,
+# on two mlx5_sim VFs) with the
 # in-tree C drivers and then with ours, and prints per phase the
 # instructions per operation of both drivers and the functions that
 # differ most (tests/vm/profile/report.py).

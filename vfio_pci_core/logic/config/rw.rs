@@ -142,22 +142,12 @@ impl VirtConfig {
     /// Returns the piece's length and what the kernel must do after it.
     /// `EFAULT` if the access leaves config space; other errors are the
     /// device's.  An empty `buf` is an empty piece.
-    pub fn rw_single<P: PhysConfig + ?Sized>(
-        &self,
-        phys: &mut P,
-        ctx: &RwContext,
-        pos: u64,
-        buf: &mut [u8],
-        is_write: bool,
-    ) -> Result<(usize, Effects), i32> {
-        self.piece(phys, ctx, pos, buf, is_write)
-    }
-
-    /// [`Self::rw_single`], inlined into the loops of [`Self::rw`] and
-    /// [`Self::read`]: a call per piece cost more than a tenth of a
-    /// config read in the drivers.
+    ///
+    /// Always inlined, into the loops of [`Self::rw`] and [`Self::read`]
+    /// among others: a call per piece cost more than a tenth of a config
+    /// read in the drivers.
     #[inline(always)]
-    fn piece<P: PhysConfig + ?Sized>(
+    pub fn rw_single<P: PhysConfig + ?Sized>(
         &self,
         phys: &mut P,
         ctx: &RwContext,
@@ -213,15 +203,11 @@ impl VirtConfig {
         while let Some(rest) = buf.get_mut(done..).filter(|rest| !rest.is_empty()) {
             // CAST: `done` is at most `buf.len()`.
             let at = pos.checked_add(done as u64).ok_or(-EFAULT)?;
-            let lock = if is_write {
-                self.memory_lock_for_write(at, rest)
-            } else {
-                None
-            };
+            let lock = self.memory_lock_for_write(at, rest);
             if let Some(mode) = lock {
                 host.memory_lock(mode);
             }
-            let ret = self.piece(host, ctx, at, rest, is_write);
+            let ret = self.rw_single(host, ctx, at, rest, true);
             if lock.is_some() {
                 host.memory_unlock(ret.as_ref().ok().map(|_| self.command_memory_enabled()));
             }
@@ -248,7 +234,7 @@ impl VirtConfig {
         while let Some(rest) = buf.get_mut(done..).filter(|rest| !rest.is_empty()) {
             // CAST: `done` is at most `buf.len()`.
             let at = pos.checked_add(done as u64).ok_or(-EFAULT)?;
-            let (n, _) = self.piece(phys, ctx, at, rest, false)?;
+            let (n, _) = self.rw_single(phys, ctx, at, rest, false)?;
             done += n;
         }
         Ok(done)
