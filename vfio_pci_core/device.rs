@@ -420,6 +420,7 @@ impl<T: Driver> Device<T> {
     }
 
     /// The core's ioctl dispatcher.
+    #[inline]
     pub fn core_ioctl(&self, cmd: u32, arg: usize) -> Result<isize> {
         let arg = IoctlArg::new(arg);
         match cmd {

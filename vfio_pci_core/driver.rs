@@ -80,6 +80,7 @@ pub trait Driver: Sized + Send + Sync + 'static {
     }
 
     /// A device ioctl.
+    #[inline]
     fn ioctl(dev: &Device<Self>, cmd: u32, arg: usize) -> Result<isize> {
         dev.core_ioctl(cmd, arg)
     }

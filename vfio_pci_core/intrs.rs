@@ -186,6 +186,7 @@ impl<T: Driver> Device<T> {
     /// MSI/MSI-X `ACTION_TRIGGER` (upstream's `vfio_pci_set_msi_trigger()`):
     /// returns the vector count the device can offer when it cannot
     /// allocate as many as asked.
+    #[inline(always)]
     fn set_msi_trigger(
         &self,
         st: &mut IrqState,
@@ -310,6 +311,7 @@ impl<T: Driver> Device<T> {
 
     /// Allocates `nvec` vectors; returns 0, or the number the device could
     /// give if fewer (upstream returns that count to userspace).
+    #[inline(always)]
     fn msi_enable(&self, st: &mut IrqState, nvec: u32, msix: bool) -> Result<u32> {
         let got = {
             let _mem = self.memory_lock_and_enable();
@@ -330,6 +332,7 @@ impl<T: Driver> Device<T> {
         Ok(0)
     }
 
+    #[inline(always)]
     fn msi_set_block(&self, st: &mut IrqState, set: IrqSet<'_>, msix: bool) -> Result {
         for i in 0..set.count {
             let fd = set.fd_at(i);

@@ -36,6 +36,7 @@ pub(crate) struct EventfdIrq {
 impl EventfdIrq {
     /// Requests `irq` with a handler that signals `trigger`; the bypass
     /// producer is not registered yet ([`Self::register_bypass`]).
+    #[inline]
     pub(crate) fn new(irq: u32, trigger: EventFd, name: CString) -> Result<Self> {
         let producer = KBox::pin_init(Producer::new(), GFP_KERNEL)?;
         // SAFETY: `handler` is a valid irq handler; `name` and `trigger` are moved into

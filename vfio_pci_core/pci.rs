@@ -492,6 +492,7 @@ impl PciDev {
 
     /// Allocates between 1 and `nvec` MSI (`msix == false`) or MSI-X vectors;
     /// returns how many were allocated.
+    #[inline(always)]
     pub(crate) fn alloc_irq_vectors(&self, nvec: u32, msix: bool) -> Result<u32> {
         let flag = if msix {
             bindings::PCI_IRQ_MSIX
@@ -506,12 +507,14 @@ impl PciDev {
     }
 
     /// Frees every MSI/MSI-X vector.
+    #[inline(always)]
     pub(crate) fn free_irq_vectors(&self) {
         // SAFETY: By the type invariant `ptr` is a live, bound `struct pci_dev`.
         unsafe { bindings::pci_free_irq_vectors(self.as_raw()) }
     }
 
     /// The Linux irq of MSI/MSI-X vector `nr`.
+    #[inline(always)]
     pub(crate) fn irq_vector(&self, nr: u32) -> Result<u32> {
         // SAFETY: By the type invariant `ptr` is a live, bound `struct pci_dev`.
         let irq = unsafe { bindings::pci_irq_vector(self.as_raw(), nr) };
@@ -530,12 +533,14 @@ impl PciDev {
 
     /// Whether MSI-X vectors can be allocated one by one after MSI-X is
     /// enabled (dynamic MSI-X).
+    #[inline(always)]
     pub(crate) fn msix_can_alloc_dyn(&self) -> bool {
         // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`.
         unsafe { bindings::pci_msix_can_alloc_dyn(self.as_raw()) }
     }
 
     /// Allocates MSI-X vector `nr` while MSI-X is enabled; returns its irq.
+    #[inline(always)]
     pub(crate) fn msix_alloc_irq_at(&self, nr: u32) -> Result<u32> {
         // SAFETY: By the type invariant `ptr` is a live, bound `struct pci_dev` with
         // MSI-X enabled (callers check); no affinity descriptor.
