@@ -2,6 +2,11 @@
 
 //! Interrupts: `VFIO_DEVICE_GET_IRQ_INFO` and `VFIO_DEVICE_SET_IRQS` for
 //! MSI, MSI-X, the error (AER) and the device-request notifications.
+//!
+//! The MSI helpers called from one place are inlined into
+//! `ioctl_set_irqs`: on a kernel with kmemleak or lockdep every allocation
+//! under `SET_IRQS` records a stack trace, and each frame of a module
+//! costs the unwinder a module lookup (`Documentation/benchmarks.rst`).
 
 use crate::{
     eventfd::EventFd,
