@@ -4,9 +4,10 @@
 //! MSI, MSI-X, the error (AER) and the device-request notifications.
 //!
 //! The MSI helpers called from one place are inlined into
-//! `ioctl_set_irqs`: on a kernel with kmemleak or lockdep every allocation
-//! under `SET_IRQS` records a stack trace, and each frame of a module
-//! costs the unwinder a module lookup (`Documentation/benchmarks.rst`).
+//! `ioctl_set_irqs`: on a kernel with kmemleak every allocation under
+//! `SET_IRQS` records a stack trace, and each frame of a module costs the
+//! unwinder a module lookup under `rcu_read_lock`, which lockdep tracks
+//! (`Documentation/benchmarks.rst`).
 
 use crate::{
     eventfd::EventFd,

@@ -64,7 +64,6 @@ impl Producer {
     /// this producer is registered already.  The caller must unregister the
     /// producer before it puts its reference on `trigger`: the manager
     /// matches producers and consumers by the context's address.
-    #[inline]
     pub(crate) fn register(self: Pin<&mut Self>, trigger: &EventFd, irq: u32) -> Result {
         let this = self.project();
         if *this.registered {
