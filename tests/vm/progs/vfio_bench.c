@@ -14,11 +14,17 @@
  *             or to a harmless register given with -w)
  *   msix_on_off  SET_IRQS enable of one MSI-X vector with an eventfd plus
  *             disable (igb); MSI on devices without MSI-X
+ *   msix_on_off_cpu  the calling thread's CPU time per toggle
+ *             (CLOCK_THREAD_CPUTIME_ID): wall time minus this is time the
+ *             thread spent off the CPU, sleeping or preempted
+ *   msix_on_off_csw  voluntary context switches per 1000 toggles
+ *             (getrusage of this single-threaded process), i.e. how often a
+ *             toggle sleeps
  *   irq_loop  loopback trigger (SET_IRQS DATA_NONE) to eventfd read
  *
  * Usage: vfio_bench BDF [iterations]
  * Output: "BENCH <name> <median_ns> <p90_ns> <iterations> <p10_ns> <min_ns>"
- * per line.
+ * per line; "BENCH <name> <count>" for msix_on_off_csw.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +35,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -50,6 +57,23 @@ static __u64 now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static __u64 cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static long voluntary_switches(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru))
+		die("getrusage");
+	return ru.ru_nvcsw;
 }
 
 static int cmp(const void *a, const void *b)
@@ -113,13 +137,19 @@ int main(int argc, char **argv)
 {
 	struct vfio_irq_info msix = { .argsz = sizeof(msix), .index = VFIO_PCI_MSIX_IRQ_INDEX };
 	int n = argc > 2 ? atoi(argv[2]) : 2000, i, efd, index;
-	__u64 *t, t0, v;
+	__u64 *t, *c, t0, c0, v;
+	const char *name;
+	char cpu_name[32];
+	long csw;
 	__u32 val;
 	__u16 cmd;
 
 	if (argc < 2 || n < 10)
 		return fprintf(stderr, "usage: %s BDF [iterations >= 10]\n", argv[0]), 2;
 	t = calloc(n, sizeof(*t));
+	c = calloc(n, sizeof(*c));
+	if (!t || !c)
+		die("calloc");
 	setup(argv[1]);
 
 	for (i = 0; i < n / 10; i++) {
@@ -179,14 +209,22 @@ int main(int argc, char **argv)
 		die("eventfd");
 	index = ioctl(device, VFIO_DEVICE_GET_IRQ_INFO, &msix) == 0 && msix.count ?
 		VFIO_PCI_MSIX_IRQ_INDEX : VFIO_PCI_MSI_IRQ_INDEX;
+	csw = voluntary_switches();
 	for (i = 0; i < n / 10; i++) {
+		c0 = cpu_ns();
 		t0 = now_ns();
 		if (set_irqs(index, VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_DATA_EVENTFD, 1, efd) ||
 		    set_irqs(index, VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_DATA_NONE, 0, -1))
 			die("SET_IRQS enable/disable");
 		t[i] = now_ns() - t0;
+		c[i] = cpu_ns() - c0;
 	}
-	report(index == VFIO_PCI_MSIX_IRQ_INDEX ? "msix_on_off" : "msi_on_off", t, n / 10);
+	csw = voluntary_switches() - csw;
+	name = index == VFIO_PCI_MSIX_IRQ_INDEX ? "msix_on_off" : "msi_on_off";
+	report(name, t, n / 10);
+	snprintf(cpu_name, sizeof(cpu_name), "%s_cpu", name);
+	report(cpu_name, c, n / 10);
+	printf("BENCH %s_csw %ld\n", name, csw * 1000 / (n / 10));
 
 	if (set_irqs(index, VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_DATA_EVENTFD, 1, efd))
 		die("SET_IRQS enable");
