@@ -6,7 +6,7 @@
 #
 # Usage: tests/vm/mkinitramfs.sh -k KDIR -s SELFTESTS_DIR -p PROGS_DIR
 #                                -b VFIO_BIND -o OUT.cpio.gz [-m MODULES_DIR] [-x SIM_KO]
-#                                [-i CONSUMER_KO]
+#                                [-i CONSUMER_KO] [-d IMPORTER_KO]
 #
 #   KDIR           kernel build of scripts/build-kernel.sh
 #   SELFTESTS_DIR  output of tests/vm/build-selftests.sh
@@ -19,6 +19,8 @@
 #   CONSUMER_KO    irqbypass_consumer.ko, the test IRQ bypass consumer
 #                  (tests/vm/irqbypass_consumer); without it vfio_irqbypass
 #                  fails
+#   IMPORTER_KO    dmabuf_importer.ko, the test dma-buf importer
+#                  (tests/vm/dmabuf_importer); without it vfio_dmabuf fails
 #
 # Layout of the image:
 #   /init, /bin/busybox and its applet links
@@ -35,13 +37,14 @@
 #   /vfio/mlx5sim/mlx5_sim.ko       outside /lib/modules: never depmod'ed,
 #                                   loaded only by path
 #   /vfio/irqbypass/irqbypass_consumer.ko   the same
+#   /vfio/dmabuf/dmabuf_importer.ko         the same
 set -euo pipefail
 . "$(dirname "$0")/../../scripts/env.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 
-usage() { die "usage: $0 -k KDIR -s SELFTESTS_DIR -p PROGS_DIR -b VFIO_BIND -o OUT.cpio.gz [-m MODULES_DIR] [-x SIM_KO] [-i CONSUMER_KO]"; }
-kdir= selftests= progs= out= moddir= simko= consumerko= vfio_bind=
-while getopts k:s:p:b:o:m:x:i: opt; do
+usage() { die "usage: $0 -k KDIR -s SELFTESTS_DIR -p PROGS_DIR -b VFIO_BIND -o OUT.cpio.gz [-m MODULES_DIR] [-x SIM_KO] [-i CONSUMER_KO] [-d IMPORTER_KO]"; }
+kdir= selftests= progs= out= moddir= simko= consumerko= importerko= vfio_bind=
+while getopts k:s:p:b:o:m:x:i:d: opt; do
 	case $opt in
 	k) kdir=$OPTARG ;;
 	s) selftests=$OPTARG ;;
@@ -51,6 +54,7 @@ while getopts k:s:p:b:o:m:x:i: opt; do
 	m) moddir=$OPTARG ;;
 	x) simko=$OPTARG ;;
 	i) consumerko=$OPTARG ;;
+	d) importerko=$OPTARG ;;
 	*) usage ;;
 	esac
 done
@@ -70,7 +74,7 @@ esac
 stage=$(mktemp -d "${TMPDIR:-/tmp}/vfio-rs-initramfs.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,root,etc,lib/modules}
-mkdir -p "$stage"/vfio/{selftests,progs,guest,mlx5sim,irqbypass,bin}
+mkdir -p "$stage"/vfio/{selftests,progs,guest,mlx5sim,irqbypass,dmabuf,bin}
 
 # Busybox and its applets.
 install -m 0755 "$busybox" "$stage/bin/busybox"
@@ -117,9 +121,10 @@ add_test_ko() { # built.ko destination-in-initramfs
 	install -m 0644 "$1" "$stage/$2"
 	strip --strip-debug "$stage/$2"
 }
-# The firmware simulator and the IRQ bypass consumer.
+# The firmware simulator, the IRQ bypass consumer and the dma-buf importer.
 [ -z "$simko" ] || add_test_ko "$simko" vfio/mlx5sim/mlx5_sim.ko
 [ -z "$consumerko" ] || add_test_ko "$consumerko" vfio/irqbypass/irqbypass_consumer.ko
+[ -z "$importerko" ] || add_test_ko "$importerko" vfio/dmabuf/dmabuf_importer.ko
 
 # Tests and guest scripts.
 install -m 0755 "$selftests"/vfio_* "$stage/vfio/selftests/"

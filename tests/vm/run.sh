@@ -107,6 +107,9 @@ build_inputs() {
 	# The IRQ bypass consumer of vfio_irqbypass (test only).
 	consumer=$VFIO_RS_CACHE/vm/irqbypass_consumer/$(basename "$kdir")
 	make -s -C "$here/irqbypass_consumer" KDIR="$kdir" OUTPUT="$consumer" $(vfio_rs_kmake_vars) >&2
+	# The dma-buf importer of vfio_dmabuf (test only).
+	importer=$VFIO_RS_CACHE/vm/dmabuf_importer/$(basename "$kdir")
+	make -s -C "$here/dmabuf_importer" KDIR="$kdir" OUTPUT="$importer" $(vfio_rs_kmake_vars) >&2
 	vfio_bind=$("$here/build-vfio-bind.sh")
 
 	# The 20 newest run directories stay.
@@ -116,7 +119,8 @@ build_inputs() {
 	initramfs=$run_dir/initramfs.cpio.gz
 	console=$run_dir/console.log
 	"$here/mkinitramfs.sh" -k "$kdir" -s "$selftests" -p "$progs" \
-		-x "$mlx5sim/mlx5_sim.ko" -i "$consumer/irqbypass_consumer.ko" -b "$vfio_bind" -o "$initramfs" "${modules_args[@]}"
+		-x "$mlx5sim/mlx5_sim.ko" -i "$consumer/irqbypass_consumer.ko" \
+		-d "$importer/dmabuf_importer.ko" -b "$vfio_bind" -o "$initramfs" "${modules_args[@]}"
 }
 
 # Kills QEMU (by the pid it wrote to $1) once $console has been silent for

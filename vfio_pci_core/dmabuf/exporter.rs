@@ -442,6 +442,20 @@ extern "C" fn unmap_dma_buf(
 ) {
     // SAFETY: `attachment` is a live attachment of one of our dma-bufs.
     let p = unsafe { Priv::of((*attachment).dmabuf) };
+    // Linux 7.3's `dma_buf_phys_vec_to_sgt` sets `orig_nents` to 0 ("no CPU
+    // list"), and `dma_buf_free_sgt` frees the table with `sg_free_table`,
+    // which frees as many entries as `orig_nents` says: none, so every unmap
+    // leaks the scatterlist array (kmemleak reports it for the C driver).
+    // `nents` is still the count `sg_alloc_table` allocated (entries are never
+    // merged), so restoring `orig_nents` from it makes the free exact; a kernel
+    // that keeps `orig_nents` is left alone.
+    // SAFETY: `sgt` is the live table `dma_buf_phys_vec_to_sgt` returned for this
+    // attachment, and the reservation lock the caller holds serialises its users.
+    unsafe {
+        if (*sgt).orig_nents == 0 {
+            (*sgt).orig_nents = (*sgt).nents;
+        }
+    }
     // SAFETY: `sgt` came from `dma_buf_phys_vec_to_sgt` for this attachment.
     unsafe { ffi::dma_buf_free_sgt(attachment.cast(), sgt.cast(), dir) };
     p.kref_put();

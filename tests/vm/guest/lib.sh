@@ -20,10 +20,13 @@ cmdline_arg() {
 # Prints the kmemleak report of what leaked since the last clear, framed as
 # "=== kmemleak $1 ===" ... "=== end kmemleak ===" for run.sh, then clears
 # it so that the next report starts afresh.  kmemleak never reports objects
-# younger than 5 s, hence the sleep.
+# younger than 5 s, hence the sleep, nor one whose contents changed since
+# the scan before (a new object's first scan counts as a change), hence two
+# scans: otherwise a leak would show up only in the next phase's report.
 kmemleak_report() {
 	[ -w "$KMEMLEAK" ] || return 0
 	sleep 6
+	echo scan > "$KMEMLEAK"
 	echo scan > "$KMEMLEAK"
 	echo "=== kmemleak $1 ==="
 	cat "$KMEMLEAK"

@@ -496,22 +496,36 @@ run_test() {
 	result "$d" "$name" "$status" "$detail"
 }
 
-# vfio_irqbypass DEVICE: the program with its IRQ bypass consumer, the
-# test-only irqbypass_consumer.ko (by path; it needs irqbypass, which both
-# driver sets' vfio_pci_core pull in), unloaded afterwards; the unload must
-# find no consumer left.
-test_vfio_irqbypass() {
-	local ko=/vfio/irqbypass/irqbypass_consumer.ko st left
-	modprobe irqbypass && insmod "$ko" || { echo "not ok - load $ko"; return 1; }
-	/vfio/progs/vfio_irqbypass "$1"
+# with_test_ko KO LEFT PROG DEVICE: the test program PROG on DEVICE with
+# the test-only module KO (by path) loaded, unloaded afterwards; the
+# module's "<name>: unloaded, ..." line must end in LEFT (nothing left).
+with_test_ko() {
+	local ko=$1 left_ok=$2 name st left
+	name=$(basename "$ko" .ko)
+	insmod "$ko" || { echo "not ok - load $ko"; return 1; }
+	"$3" "$4"
 	st=$?
-	rmmod irqbypass_consumer || { echo "not ok - rmmod irqbypass_consumer"; return 1; }
-	left=$(dmesg | grep "irqbypass_consumer: unloaded" | tail -1)
+	rmmod "$name" || { echo "not ok - rmmod $name"; return 1; }
+	left=$(dmesg | grep "$name: unloaded" | tail -1)
 	case $left in
-	*", 0 consumer(s) left registered") echo "ok - $left" ;;
+	*"$left_ok") echo "ok - $left" ;;
 	*) echo "not ok - unload: '$left'"; st=1 ;;
 	esac
 	return $st
+}
+
+# vfio_irqbypass DEVICE: with its IRQ bypass consumer, irqbypass_consumer.ko
+# (it needs irqbypass, which both driver sets' vfio_pci_core pull in).
+test_vfio_irqbypass() {
+	modprobe irqbypass || { echo "not ok - modprobe irqbypass"; return 1; }
+	with_test_ko /vfio/irqbypass/irqbypass_consumer.ko ", 0 consumer(s) left registered" \
+		/vfio/progs/vfio_irqbypass "$1"
+}
+
+# vfio_dmabuf DEVICE: with its peer-to-peer importer, dmabuf_importer.ko.
+test_vfio_dmabuf() {
+	with_test_ko /vfio/dmabuf/dmabuf_importer.ko ", 0 attachment(s) left" \
+		/vfio/progs/vfio_dmabuf "$1"
 }
 
 # --- the mlx5 migration phase ------------------------------------------------

@@ -15,9 +15,18 @@
  * dma-buf created meanwhile) and setting it again restores it, and so do
  * D3hot and D0 through PMCSR and LOW_POWER_ENTRY and _EXIT; that
  * VFIO_DEVICE_RESET and, where the device's slot or bus can be reset by
- * itself, VFIO_DEVICE_PCI_HOT_RESET leave it usable; and that closing the device with the dma-buf still open revokes
- * it for good, and closing it afterwards releases everything (the plan's
- * unbind would hang on a leaked registration; kmemleak checks the rest).
+ * itself, VFIO_DEVICE_PCI_HOT_RESET leave it usable; and that closing the
+ * device with the dma-buf still open revokes it for good, and closing it
+ * afterwards releases everything (the plan's unbind would hang on a leaked
+ * registration; kmemleak checks the rest).
+ *
+ * With the test-only importer (tests/vm/dmabuf_importer, loaded by the
+ * plan), also the exporter's map_dma_buf and unmap_dma_buf, which iommufd
+ * does not use: attach refused without peer-to-peer or revocation support,
+ * a two-range mapping at BAR 0's bus addresses, invalidation and unmap when
+ * memory is disabled, on a reset and on the device's close (the write or
+ * ioctl returns only once the importer has unmapped, even 200 ms late),
+ * ENODEV to map or attach while revoked, and mapping again after, twice.
  *
  * Usage: vfio_dmabuf DDDD:BB:DD.F   (a device with a memory BAR 0 of two
  *                                    pages or more)
@@ -254,6 +263,182 @@ static uint64_t region_size(int device, uint32_t index, uint64_t *offset)
 	return reg.size;
 }
 
+/*
+ * The test-only importer (tests/vm/dmabuf_importer), which maps a dma-buf
+ * through the exporter's map_dma_buf and honours invalidate_mappings.
+ */
+#define IMPORTER "/sys/kernel/debug/dmabuf_importer/"
+#define MAX_SEGS 16
+
+struct importer_state {
+	int attached, mapped;
+	unsigned int invalidations, nr_segs;
+	uint64_t addr[MAX_SEGS], len[MAX_SEGS];
+};
+
+/* Writes a line to one of the importer's files: 0, or -1 with errno. */
+static __attribute__((format(printf, 2, 3)))
+int importer(const char *file, const char *fmt, ...)
+{
+	char path[128], line[128];
+	va_list ap;
+	int fd, len, ret;
+
+	va_start(ap, fmt);
+	len = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	snprintf(path, sizeof(path), IMPORTER "%s", file);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	ret = write(fd, line, len) == len ? 0 : -1;
+	len = errno;
+	close(fd);
+	errno = len;
+	return ret;
+}
+
+/* Reads the importer's state; false if it cannot be read. */
+static bool importer_state(struct importer_state *st)
+{
+	unsigned long long addr, len;
+	char line[128];
+	FILE *f;
+
+	memset(st, 0, sizeof(*st));
+	st->attached = st->mapped = -1;
+	f = fopen(IMPORTER "state", "r");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "attached %d", &st->attached) == 1 ||
+		    sscanf(line, "mapped %d", &st->mapped) == 1 ||
+		    sscanf(line, "invalidations %u", &st->invalidations) == 1)
+			continue;
+		if (sscanf(line, "seg %llx %llx", &addr, &len) == 2 &&
+		    st->nr_segs < MAX_SEGS) {
+			st->addr[st->nr_segs] = addr;
+			st->len[st->nr_segs++] = len;
+		}
+	}
+	fclose(f);
+	return st->attached >= 0 && st->mapped >= 0;
+}
+
+/* The importer's mapped flag, or -1 if its state cannot be read. */
+static int importer_mapped(void)
+{
+	struct importer_state st;
+
+	return importer_state(&st) ? st.mapped : -1;
+}
+
+/* The CPU physical start of BAR 0 (sysfs resource), or 0. */
+static uint64_t bar0_phys(void)
+{
+	unsigned long long start = 0;
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource", bdf);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%llx", &start) != 1)
+		start = 0;
+	fclose(f);
+	return start;
+}
+
+/*
+ * A peer-to-peer importer (the device itself, so that no host bridge lies
+ * between importer and exporter) of a two-range dma-buf of BAR 0: the
+ * exporter refuses importers without peer-to-peer or revocation, maps
+ * the ranges at BAR 0's bus addresses, revokes the mapping (waiting for
+ * the unmap, also one the importer defers) when memory is disabled and on
+ * a reset, refuses to map or attach meanwhile, and maps again after.
+ */
+static void importer_checks(int device, uint16_t cmd)
+{
+	uint64_t phys = bar0_phys(), ol[4] = { PAGE, PAGE, 0, PAGE };
+	struct importer_state st;
+	int buf, ret, i;
+
+	if (!check(access(IMPORTER "attach", W_OK) == 0,
+		   "the test importer (dmabuf_importer.ko) is loaded", "errno=%s",
+		   strerror(errno)))
+		return;
+	buf = get_dmabuf(device, GET, FULL_ARGSZ(2), 0, 0, 2, ol);
+	if (!CHECK_OK(buf, "importer: a dma-buf of two ranges of BAR 0"))
+		return;
+	ret = importer("attach", "%d %s nop2p", buf, bdf);
+	CHECK_ERR(ret, EOPNOTSUPP, "importer: attach without peer-to-peer is EOPNOTSUPP");
+	ret = importer("attach", "%d %s norevoke", buf, bdf);
+	CHECK_ERR(ret, EOPNOTSUPP, "importer: attach without invalidate_mappings is EOPNOTSUPP");
+	ret = importer("attach", "%d %s", buf, bdf);
+	if (!CHECK_OK(ret, "importer: a peer-to-peer, revocable attach"))
+		goto out;
+	ret = importer("map", "1");
+	CHECK_OK(ret, "importer: map_dma_buf");
+	check(importer_state(&st) && st.mapped == 1 && st.nr_segs == 2 &&
+	      st.addr[0] == phys + PAGE && st.len[0] == PAGE &&
+	      st.addr[1] == phys && st.len[1] == PAGE,
+	      "importer: the mapping is the two ranges at BAR 0's bus addresses",
+	      "mapped=%d segs=%u [%llx+%llx, %llx+%llx] BAR 0 at %llx", st.mapped,
+	      st.nr_segs, (unsigned long long)st.addr[0], (unsigned long long)st.len[0],
+	      (unsigned long long)st.addr[1], (unsigned long long)st.len[1],
+	      (unsigned long long)phys);
+
+	/* Revoke, restore, map, and revoke again (the mapping count re-arms). */
+	for (i = 1; i <= 2; i++) {
+		ret = write_command(device, cmd & ~PCI_COMMAND_MEMORY);
+		CHECK_OK(ret, "importer: clear the memory bit of COMMAND");
+		check(importer_state(&st) && st.mapped == 0 && st.invalidations >= 1,
+		      "importer: memory disabled invalidated and unmapped the mapping",
+		      "mapped=%d invalidations=%u", st.mapped, st.invalidations);
+		ret = importer("map", "1");
+		CHECK_ERR(ret, ENODEV, "importer: memory disabled: map_dma_buf is ENODEV");
+		ret = write_command(device, cmd);
+		CHECK_OK(ret, "importer: set the memory bit again");
+		ret = importer("map", "1");
+		checkf(ret == 0, "importer: memory enabled: map_dma_buf works again (%d of 2)", i);
+	}
+
+	/* A reset revokes, waiting for the unmap, then restores. */
+	ret = ioctl(device, VFIO_DEVICE_RESET);
+	if (ret == 0) {
+		check(importer_mapped() == 0, "importer: VFIO_DEVICE_RESET unmapped the mapping",
+		      "mapped=%d", importer_mapped());
+		ret = importer("map", "1");
+		CHECK_OK(ret, "importer: after the reset: map_dma_buf works");
+	}
+	ret = importer("detach", "1");
+	CHECK_OK(ret, "importer: detach (with the mapping)");
+
+	/* An importer that unmaps 200 ms after the invalidation. */
+	ret = importer("attach", "%d %s defer", buf, bdf);
+	CHECK_OK(ret, "importer: attach one that defers its unmap");
+	ret = importer("map", "1");
+	CHECK_OK(ret, "importer: deferring: map_dma_buf");
+	ret = write_command(device, cmd & ~PCI_COMMAND_MEMORY);
+	CHECK_OK(ret, "importer: deferring: clear the memory bit of COMMAND");
+	check(importer_mapped() == 0,
+	      "importer: deferring: the config write returned after the unmap",
+	      "mapped=%d", importer_mapped());
+	ret = importer("detach", "1");
+	CHECK_OK(ret, "importer: deferring: detach");
+
+	/* Revoked: no new attachment. */
+	ret = importer("attach", "%d %s", buf, bdf);
+	CHECK_ERR(ret, ENODEV, "importer: memory disabled: attach is ENODEV");
+	if (ret == 0)
+		importer("detach", "1");
+	ret = write_command(device, cmd);
+	CHECK_OK(ret, "importer: set the memory bit again");
+out:
+	close(buf);
+}
+
 /* The first standard BAR whose config-space BAR register says I/O, or -1. */
 static int find_io_bar(int device)
 {
@@ -480,11 +665,24 @@ int main(int argc, char *argv[])
 		CHECK_OK(ret, "after the hot reset: a new MAP_FILE works");
 	}
 
-	/* Close the device with the dma-bufs still open (one mapped). */
+	importer_checks(device, cmd);
+
+	/* Close the device with the dma-bufs still open (one mapped, twice). */
 	ret = map_file(iommufd, ioas, buf, bar0, &iova);
 	CHECK_OK(ret, "map it again before closing the device");
+	ret = importer("attach", "%d %s", buf, bdf);
+	if (CHECK_OK(ret, "importer: attach before closing the device")) {
+		ret = importer("map", "1");
+		CHECK_OK(ret, "importer: map_dma_buf before closing the device");
+	}
 	close(device);
 	device = -1;
+	check(importer_mapped() == 0, "importer: device closed: the mapping is unmapped",
+	      "mapped=%d", importer_mapped());
+	ret = importer("map", "1");
+	CHECK_ERR(ret, ENODEV, "importer: device closed: map_dma_buf is ENODEV");
+	ret = importer("detach", "1");
+	CHECK_OK(ret, "importer: device closed: detach");
 	ret = map_unmap(iommufd, ioas, buf, bar0);
 	CHECK_ERR(ret, ENODEV, "device closed: MAP_FILE of its dma-buf is ENODEV");
 	ret = unmap(iommufd, ioas, iova, bar0);
