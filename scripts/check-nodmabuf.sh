@@ -9,11 +9,18 @@
 #   no-export     vfio_pci_core.ko does not export vfio_pci_dma_buf_iommufd_map
 #   no-import-ns  vfio_pci_core.ko does not import the DMA_BUF namespace
 #
-# Usage: scripts/check-nodmabuf.sh [KDIR]
+# Usage: scripts/check-nodmabuf.sh [--out DIR] [KDIR]
+#   --out DIR  also copy the three modules of this build to DIR, for the VM
+#              run of this variant (tests/vm/run.sh --modules DIR --no-dmabuf)
 # Prints one "ok"/"not ok" line per check and exits non-zero on any failure.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 
+out=
+if [ "${1:-}" = --out ]; then
+	out=${2:?--out needs a directory}
+	shift 2
+fi
 kdir=${1:-$("$VFIO_RS_TOP/scripts/build-kernel.sh")}
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
@@ -50,4 +57,9 @@ else
 	ok no-import-ns
 fi
 
+if [ -n "$out" ]; then
+	mkdir -p "$out"
+	rm -f "$out"/*.ko
+	cp "$scratch"/vfio_pci_core.ko "$scratch"/vfio_pci.ko "$scratch"/mlx5_vfio_pci.ko "$out"/
+fi
 [ "$failed" = 0 ]

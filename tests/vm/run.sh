@@ -9,6 +9,7 @@
 #
 # Usage: tests/vm/run.sh [--drivers c,rs] [--tests REGEX] [--keep] [--verbose]
 #                        [--timeout SECS] [--idle-timeout SECS] [--timeout-mult N]
+#                        [--modules DIR] [--no-dmabuf]
 #
 #   --drivers       driver sets to test, in this order (default c,rs)
 #   --tests         extended regex (no spaces) selecting tests by name, e.g.
@@ -20,6 +21,11 @@
 #   --idle-timeout  kill the VM when its console stays silent this long
 #                   (default 600 s; a wedged guest cannot time itself out)
 #   --timeout-mult  multiply every per-test timeout in the guest by N
+#   --modules       the directory of our modules (default: the top of the
+#                   work tree)
+#   --no-dmabuf     our modules were built with VFIO_RS_DMABUF=n (checked:
+#                   vfio_pci_core.ko must not import DMA_BUF); the tests
+#                   expect the dma-buf feature to be absent
 #
 # Our modules are expected at the top of the work tree (vfio_pci_core.ko,
 # vfio_pci.ko, mlx5_vfio_pci.ko; build them first).  Each run gets a
@@ -45,6 +51,8 @@ tests='.*'
 keep=0
 verbose=0
 timeout_mult=1
+moddir=$VFIO_RS_TOP
+dmabuf=y
 vm_timeout=${VFIO_RS_VM_TIMEOUT:-2400}
 idle_timeout=600
 vm_mem=${VFIO_RS_VM_MEM:-4G}
@@ -67,6 +75,8 @@ parse_args() {
 		--timeout) vm_timeout=${2:?}; shift 2 ;;
 		--idle-timeout) idle_timeout=${2:?}; shift 2 ;;
 		--timeout-mult) timeout_mult=${2:?}; shift 2 ;;
+		--modules) moddir=${2:?}; shift 2 ;;
+		--no-dmabuf) dmabuf=n; shift ;;
 		-h|--help) usage ;;
 		*) echo "unknown option: $1" >&2; usage ;;
 		esac
@@ -92,11 +102,17 @@ build_inputs() {
 	kdir=$("$VFIO_RS_TOP/scripts/build-kernel.sh")
 	if [[ ,$drivers, == *,rs,* ]]; then
 		for mod in vfio_pci_core vfio_pci mlx5_vfio_pci; do
-			[ -f "$VFIO_RS_TOP/$mod.ko" ] || missing="$missing $mod.ko"
+			[ -f "$moddir/$mod.ko" ] || missing="$missing $mod.ko"
 		done
 		[ -z "$missing" ] ||
-			die "--drivers includes rs but our modules are not built (missing:$missing in $VFIO_RS_TOP); build them, or use --drivers c"
-		modules_args=(-m "$VFIO_RS_TOP")
+			die "--drivers includes rs but our modules are not built (missing:$missing in $moddir); build them, or use --drivers c"
+		# grep reads all of modinfo's output: -q could make pipefail see a SIGPIPE.
+		if modinfo -F import_ns "$moddir/vfio_pci_core.ko" | grep -x DMA_BUF >/dev/null; then
+			[ "$dmabuf" = y ] || die "--no-dmabuf, but $moddir/vfio_pci_core.ko was built with dma-buf support"
+		else
+			[ "$dmabuf" = n ] || die "$moddir/vfio_pci_core.ko was built without dma-buf support (VFIO_RS_DMABUF=n): pass --no-dmabuf"
+		fi
+		modules_args=(-m "$moddir")
 	fi
 	selftests=$("$here/build-selftests.sh" "$kdir")
 	progs=$VFIO_RS_CACHE/vm/progs/$(basename "$kdir")
@@ -156,6 +172,7 @@ boot() {
 	cmdline="console=ttyS0 intel_iommu=on iommu.passthrough=0 panic=-1"
 	cmdline+=" log_buf_len=16M hugepagesz=1G hugepages=1"
 	cmdline+=" vfio_rs.drivers=$drivers vfio_rs.tests=$tests vfio_rs.timeout_mult=$timeout_mult"
+	cmdline+=" vfio_rs.dmabuf=$dmabuf"
 	cmdline+=${vm_append:+ $vm_append}
 	qemu=(qemu-system-x86_64
 		-machine q35,kernel-irqchip=split -accel "$vm_accel"

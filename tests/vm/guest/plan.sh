@@ -44,6 +44,8 @@ VFIO_DRIVER=vfio-pci
 drivers=$(cmdline_arg vfio_rs.drivers c,rs | tr , ' ')
 tests_re=$(cmdline_arg vfio_rs.tests '.*')
 mult=$(cmdline_arg vfio_rs.timeout_mult 1)
+# "n": our modules were built with VFIO_RS_DMABUF=n (run.sh --no-dmabuf).
+rs_dmabuf=$(cmdline_arg vfio_rs.dmabuf y)
 
 # The tests run between bind and unbind, in this order:
 #   name  device  timeout (seconds)
@@ -437,6 +439,9 @@ run_test() {
 	# Differential tests (vfio_cfgdiff) keep the C driver's answers to
 	# compare ours with.
 	export VFIO_RS_DRIVER=$d
+	# Whether the driver set under test exports dma-bufs (vfio_dmabuf).
+	export VFIO_RS_DMABUF=y
+	[ "$d" = rs ] && VFIO_RS_DMABUF=$rs_dmabuf
 	start=$(date +%s)
 	# $bdf: one device, or the two of a two-device test (PCI addresses have
 	# no glob characters).  No `set -f` here: shell tests (test_*) run in

@@ -28,6 +28,12 @@
  * ioctl returns only once the importer has unmapped, even 200 ms late),
  * ENODEV to map or attach while revoked, and mapping again after, twice.
  *
+ * With VFIO_RS_DMABUF=n in the environment (the plan sets it for our
+ * modules built with VFIO_RS_DMABUF=n: tests/vm/run.sh --no-dmabuf), checks
+ * instead that the feature answers ENOTTY, to PROBE too, and that memory
+ * disable, reset and low power, which revoke and restore dma-bufs when
+ * they are built, still work.
+ *
  * Usage: vfio_dmabuf DDDD:BB:DD.F   (a device with a memory BAR 0 of two
  *                                    pages or more)
  *
@@ -439,6 +445,43 @@ out:
 	close(buf);
 }
 
+/*
+ * A driver built without dma-buf support (ours with VFIO_RS_DMABUF=n, as
+ * upstream's without CONFIG_VFIO_PCI_DMABUF): the feature is unknown,
+ * ENOTTY for PROBE and GET alike, and the device works otherwise.
+ */
+static int disabled_checks(int device)
+{
+	uint64_t ol[2] = { 0, PAGE };
+	uint16_t cmd;
+	int ret;
+
+	ret = get_dmabuf(device, VFIO_DEVICE_FEATURE_PROBE | GET, FULL_ARGSZ(1), 0, 0, 1, ol);
+	CHECK_ERR(ret, ENOTTY, "no dma-buf support: PROBE of the feature is ENOTTY");
+	ret = get_dmabuf(device, GET, FULL_ARGSZ(1), 0, 0, 1, ol);
+	CHECK_ERR(ret, ENOTTY, "no dma-buf support: GET is ENOTTY");
+	if (ret >= 0)
+		close(ret);
+	cmd = read_command(device);
+	ret = write_command(device, cmd & ~PCI_COMMAND_MEMORY);
+	CHECK_OK(ret, "no dma-buf support: clear the memory bit of COMMAND");
+	ret = write_command(device, cmd | PCI_COMMAND_MEMORY);
+	CHECK_OK(ret, "no dma-buf support: set it again");
+	check(read_command(device) & PCI_COMMAND_MEMORY,
+	      "no dma-buf support: the memory bit reads back set", "COMMAND=%#x",
+	      read_command(device));
+	ret = ioctl(device, VFIO_DEVICE_RESET);
+	check(ret == 0 || errno == EINVAL,
+	      "no dma-buf support: VFIO_DEVICE_RESET works or there is none",
+	      "ret=%d errno=%s", ret, ret ? strerror(errno) : "-");
+	ret = low_power(device, VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY);
+	CHECK_OK(ret, "no dma-buf support: LOW_POWER_ENTRY");
+	ret = low_power(device, VFIO_DEVICE_FEATURE_LOW_POWER_EXIT);
+	CHECK_OK(ret, "no dma-buf support: LOW_POWER_EXIT");
+	close(device);
+	return tap_done();
+}
+
 /* The first standard BAR whose config-space BAR register says I/O, or -1. */
 static int find_io_bar(int device)
 {
@@ -570,6 +613,8 @@ int main(int argc, char *argv[])
 	if (!check(bar0 >= 2 * PAGE, "BAR 0 has two pages", "size=%llu",
 		   (unsigned long long)bar0))
 		goto out;
+	if (getenv("VFIO_RS_DMABUF") && !strcmp(getenv("VFIO_RS_DMABUF"), "n"))
+		return disabled_checks(device);
 	cmd = read_command(device) | PCI_COMMAND_MEMORY;
 	ret = write_command(device, cmd);
 	CHECK_OK(ret, "set the memory bit of COMMAND");
