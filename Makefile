@@ -12,8 +12,10 @@
 #   make hosttest              cargo test of the pure logic, no kernel needed
 #   make modinfocheck          modinfo of the built modules against the C ones
 #   make nodmabufcheck         the build without dma-buf support, in a copy
+#   make tokencheck            a variant that misuses Open/CloseToken must
+#                              not build (in a copy)
 #   make check                 fmtcheck + clippy + hosttest + modinfocheck
-#                              + nodmabufcheck
+#                              + nodmabufcheck + tokencheck
 #
 # VFIO_RS_DMABUF=n leaves VFIO_DEVICE_FEATURE_DMA_BUF out even on a kernel
 # with CONFIG_PCI_P2PDMA and CONFIG_DMA_SHARED_BUFFER (without them it is
@@ -50,7 +52,7 @@ KMAKE = $(MAKE) -C $(KDIR) M=$(TOP) RUSTC=$(RUSTC) BINDGEN=$(BINDGEN) \
 
 RS_SOURCES = $(shell cd $(TOP) && git ls-files --cached --others --exclude-standard '*.rs' 2>/dev/null || find . -name '*.rs' -not -path './target/*')
 
-.PHONY: all modules modules_install uninstall clean fmt fmtcheck clippy hosttest modinfocheck nodmabufcheck check preflight test
+.PHONY: all modules modules_install uninstall clean fmt fmtcheck clippy hosttest modinfocheck nodmabufcheck tokencheck check preflight test
 
 all: modules
 
@@ -110,7 +112,12 @@ modinfocheck: modules
 nodmabufcheck: preflight
 	bash $(TOP)/scripts/check-nodmabuf.sh $(KDIR)
 
-check: fmtcheck hosttest clippy modinfocheck nodmabufcheck
+# A variant that forges, reuses or keeps a CloseToken, in a scratch copy of
+# the tree: each must fail to build with its rustc error.
+tokencheck: preflight
+	bash $(TOP)/scripts/check-tokens.sh $(KDIR)
+
+check: fmtcheck hosttest clippy modinfocheck nodmabufcheck tokencheck
 
 # Every test: host tests, then the QEMU VM tests (builds the test kernel).
 test:

@@ -22,8 +22,10 @@ use kernel::{
     },
 };
 use vfio_pci_core::{
+    CloseToken,
     Device,
     DriverRegistration,
+    OpenToken,
     PciDev,
     PciId, //
 };
@@ -91,19 +93,19 @@ impl vfio_pci_core::Driver for Mlx5VfioPci {
         })
     }
 
-    fn open_device(dev: &Device<Self>) -> Result {
-        dev.core_open()?;
+    fn open_device(dev: &Device<Self>, open: OpenToken<'_>) -> Result {
+        dev.core_open(open)?;
         if let Some(mig) = &dev.data().mig {
             mig.open();
         }
         Ok(())
     }
 
-    fn close_device(dev: &Device<Self>) {
+    fn close_device(dev: &Device<Self>, close: CloseToken<'_>) {
         if let Some(mig) = &dev.data().mig {
             mig.close();
         }
-        dev.core_close()
+        dev.core_close(close)
     }
 
     fn migration_flags(dev: &Device<Self>) -> u32 {

@@ -57,6 +57,7 @@ bash scripts/check-modinfo.sh "$KDIR"; count modinfo $?
 nodmabuf_dir=$VFIO_RS_CACHE/nodmabuf/$(basename "$KDIR")
 bash scripts/check-nodmabuf.sh --out "$nodmabuf_dir" "$KDIR"; nodmabuf_rc=$?
 count nodmabuf-build $nodmabuf_rc
+bash scripts/check-tokens.sh "$KDIR"; count token-misuse-refused $?
 
 # cargo test of one crate; every test counts.
 cargo_tests() { # name dir

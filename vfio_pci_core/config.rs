@@ -293,11 +293,11 @@ impl<T: Driver> Device<T> {
         let virt = self.config_open.load(Ordering::Acquire);
         // SAFETY: A non-null `config_open` points into the `KBox` that `config`
         // holds; `config_free` clears it before dropping that box, and runs only
-        // from `core_close` in `close_device` (its documented contract), which
-        // cannot run while a `UserIo` lives (see above), so the config outlives
-        // `'a`.  Nothing makes a `&mut VirtConfig` from the box once it is
-        // published: accesses go through `&VirtConfig`, whose state that
-        // changes is atomic.
+        // from `core_close`, which takes `close_device`'s `CloseToken` (only the
+        // VFIO core's last close makes one), so not while a `UserIo` lives (see
+        // above): the config outlives `'a`.  Nothing makes a `&mut VirtConfig`
+        // from the box once it is published: accesses go through `&VirtConfig`,
+        // whose state that changes is atomic.
         unsafe { virt.as_ref() }
     }
 

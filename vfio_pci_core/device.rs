@@ -5,7 +5,11 @@
 
 use crate::{
     dmabuf::DmaBufs,
-    driver::CoreParams,
+    driver::{
+        CloseToken,
+        CoreParams,
+        OpenToken, //
+    },
     eventfd::EventFd,
     ffi,
     intrs::IrqState,
@@ -268,9 +272,9 @@ impl<T: Driver> Device<T> {
     /// can, saves its config state for the last close, finds the MSI-X
     /// table and maps the BARs.
     ///
-    /// Call only from [`Driver::open_device`], as [`Self::core_close`] from
-    /// [`Driver::close_device`]: the config space's readers rely on it.
-    pub fn core_open(&self) -> Result {
+    /// `_open` is [`Driver::open_device`]'s: only the open op enables the
+    /// device.
+    pub fn core_open(&self, _open: OpenToken<'_>) -> Result {
         self.power_open()?;
         self.core_enable().inspect_err(|_| self.power_close())
     }
@@ -367,9 +371,9 @@ impl<T: Driver> Device<T> {
     /// `needs_reset`: the VFIO op that calls this then tries a slot or bus
     /// reset of its set.
     ///
-    /// Call only from [`Driver::close_device`]: the config space's lock-free
-    /// readers rely on no device fd being open when it is freed here.
-    pub fn core_close(&self) {
+    /// `_close` is [`Driver::close_device`]'s: only the last close, with no
+    /// device fd open, may free the config state that lock-free readers use.
+    pub fn core_close(&self, _close: CloseToken<'_>) {
         self.dma_buf_cleanup();
         let pdev = &self.pdev;
         // Taken out whole, so that the teardown runs without the mutex

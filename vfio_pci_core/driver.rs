@@ -15,11 +15,41 @@ use crate::{
     Device,
     PciDev, //
 };
+use core::marker::PhantomData;
 use kernel::{
     fs::File,
     prelude::*,
     sync::aref::ARef, //
 };
+
+/// Proof that the VFIO core is opening the device: [`Driver::open_device`]
+/// receives it and [`Device::core_open`] takes it, so the device is enabled
+/// only from the open op, at most once per open.  It cannot be made outside
+/// this crate, copied, or kept past the call it was given to (`'a` is the
+/// call's).
+pub struct OpenToken<'a>(PhantomData<&'a mut ()>);
+
+/// Proof that the VFIO core is closing the device for the last time, with
+/// no device fd left: [`Driver::close_device`] receives it and
+/// [`Device::core_close`] takes it.  The config space's lock-free readers
+/// rely on that (`core_close` frees what they read), so only the close op
+/// may tear the device down, at most once per close.  Like [`OpenToken`],
+/// it cannot be made outside this crate, copied or kept past the call.
+pub struct CloseToken<'a>(PhantomData<&'a mut ()>);
+
+impl OpenToken<'_> {
+    /// Only the VFIO op trampolines make one, for the call they make.
+    pub(crate) fn new() -> Self {
+        Self(PhantomData)
+    }
+}
+
+impl CloseToken<'_> {
+    /// Only the VFIO op trampolines make one, for the call they make.
+    pub(crate) fn new() -> Self {
+        Self(PhantomData)
+    }
+}
 
 /// Behaviour the driver's module parameters choose, latched per device at
 /// probe (upstream's `vdev->nointxmask` and friends).
@@ -69,14 +99,16 @@ pub trait Driver: Sized + Send + Sync + 'static {
     /// per-device state.  Runs before the core allocates anything.
     fn probe(pdev: &PciDev) -> Result<Self::Data>;
 
-    /// First open of the device: enables it.
-    fn open_device(dev: &Device<Self>) -> Result {
-        dev.core_open()
+    /// First open of the device: enables it.  An override enables it with
+    /// [`Device::core_open`], which takes `open`.
+    fn open_device(dev: &Device<Self>, open: OpenToken<'_>) -> Result {
+        dev.core_open(open)
     }
 
-    /// Last close of the device: disables and resets it.
-    fn close_device(dev: &Device<Self>) {
-        dev.core_close()
+    /// Last close of the device: disables and resets it.  An override tears
+    /// the device down with [`Device::core_close`], which takes `close`.
+    fn close_device(dev: &Device<Self>, close: CloseToken<'_>) {
+        dev.core_close(close)
     }
 
     /// A device ioctl.

@@ -30,8 +30,10 @@ use crate::mm::Vma;
 use crate::sriov::Sriov;
 use crate::{
     ffi,
+    CloseToken,
     Device,
     Driver,
+    OpenToken,
     PciDev, //
 };
 use core::{
@@ -349,7 +351,7 @@ impl<T: Driver> Ops<T> {
         // SAFETY: The VFIO core calls ops only on a live, registered device.
         let dev = unsafe { Self::device(vdev) };
         from_result(|| {
-            T::open_device(dev)?;
+            T::open_device(dev, OpenToken::new())?;
             dev.sriov.vf_user(true);
             Ok(0)
         })
@@ -359,7 +361,7 @@ impl<T: Driver> Ops<T> {
         // SAFETY: The VFIO core calls ops only on a live, registered device.
         let dev = unsafe { Self::device(vdev) };
         dev.sriov.vf_user(false);
-        T::close_device(dev);
+        T::close_device(dev, CloseToken::new());
         if let Some(set) = dev.vdev.dev_set() {
             // SAFETY: The VFIO core calls `close_device` with the set's lock held.
             let set = unsafe { set.assume_locked() };

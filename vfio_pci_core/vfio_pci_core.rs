@@ -53,8 +53,10 @@ pub use dmabuf::{
     P2pProvider, //
 };
 pub use driver::{
+    CloseToken,
     CoreParams,
-    Driver, //
+    Driver,
+    OpenToken, //
 };
 pub use pci::PciDev;
 pub use pci_driver::{
