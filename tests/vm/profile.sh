@@ -7,7 +7,7 @@
 # reads, config writes, getpid() calls, N/10 MSI-X enable/disable pairs
 # and N/2000 first opens of the device fd, each set a phase) on igb and
 # `vfio_mig prof` (50 stop-copy saves and 50 resumes of 1 MiB of state,
-# on two mlx5_sim VFs) with the
+# on two mlx5_sim VFs; --mig N:MIB for N of MIB MiB) with the
 # in-tree C drivers and then with ours, and prints per phase the
 # instructions per operation of both drivers and the functions that
 # differ most (tests/vm/profile/report.py).
@@ -21,15 +21,17 @@
 # tool to find what to cut.  One vCPU, so that the other one's work stays
 # out of the counts.
 #
-# Usage: tests/vm/profile.sh [--top N]
+# Usage: tests/vm/profile.sh [--top N] [--mig N:MIB]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../scripts/env.sh"
 
 top=25
+mig=50:1
 while [ $# -gt 0 ]; do
 	case $1 in
 	--top) top=${2:?}; shift 2 ;;
+	--mig) mig=${2:?}; shift 2 ;;
 	*) die "unknown argument '$1' (see the usage in $0)" ;;
 	esac
 done
@@ -50,7 +52,8 @@ rm -f "$profile"
 
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-VFIO_RS_VM_SMP=1 VFIO_RS_QEMU_EXTRA="-plugin $plugin,toggle=$toggle,out=$profile" \
+[[ $mig =~ ^[1-9][0-9]*:[1-9][0-9]*$ ]] || die "--mig: N:MIB, not '$mig'"
+VFIO_RS_VM_APPEND="vfio_rs.prof_mig=$mig" VFIO_RS_VM_SMP=1 VFIO_RS_QEMU_EXTRA="-plugin $plugin,toggle=$toggle,out=$profile" \
 	bash "$here/run.sh" --drivers c,rs --tests '^vfio_prof$|^vfio_mig@prof$' > "$out" 2>&1 || true
 console=$(sed -n 's/^console log: //p' "$out")
 [ -n "$console" ] && [ -f "$console" ] || { cat "$out"; die "no console log"; }

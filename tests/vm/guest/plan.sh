@@ -46,6 +46,8 @@ tests_re=$(cmdline_arg vfio_rs.tests '.*')
 mult=$(cmdline_arg vfio_rs.timeout_mult 1)
 # "n": our modules were built with VFIO_RS_DMABUF=n (run.sh --no-dmabuf).
 rs_dmabuf=$(cmdline_arg vfio_rs.dmabuf y)
+# vfio_mig@prof's "N MIB" (tests/vm/profile.sh --mig N:MIB; "50 1" if unset).
+prof_mig=$(cmdline_arg vfio_rs.prof_mig 50:1 | tr : ' ')
 
 # The tests run between bind and unbind, in this order:
 #   name  device  timeout (seconds)
@@ -452,7 +454,7 @@ run_test() {
 	vfio_mig@interop) run_bounded "$limit" "$path" load "$VF_B" "/tmp/vfio_mig-$other.bin" ;;
 	vfio_mig@big) run_bounded "$limit" "$path" big "$VF_A" "$VF_B" 1024 ;;
 	vfio_mig@bench) run_bounded "$limit" "$path" bench "$VF_A" "$VF_B" ;;
-	vfio_mig@prof) run_bounded "$limit" "$path" prof "$VF_A" "$VF_B" ;;
+	vfio_mig@prof) run_bounded "$limit" "$path" prof "$VF_A" "$VF_B" $prof_mig ;;
 	*) run_bounded "$limit" "$path" $bdf ;;
 	esac
 	secs=$(($(date +%s) - start))

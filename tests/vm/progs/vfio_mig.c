@@ -21,8 +21,9 @@
  *                                      from A to B without a copy in memory
  *        vfio_mig bench A_BDF B_BDF    timed stop-copy migrations (BENCH lines
  *                                      for tests/vm/bench.sh)
- *        vfio_mig prof A_BDF B_BDF [N] N stop-copy saves and N resumes of
- *                                      1 MiB, each set a phase for
+ *        vfio_mig prof A_BDF B_BDF [N [MIB]]  N stop-copy saves and N
+ *                                      resumes of MIB MiB (default 50 of 1),
+ *                                      each set a phase for
  *                                      tests/vm/profile.sh (as vfio_prof)
  *
  * Exit status: 0 all passed, 1 a check failed, 4 skipped (no simulator).
@@ -1124,8 +1125,8 @@ static unsigned long long prof_phase(void (*op)(int, const char *, struct stream
 }
 
 /*
- * The phases tests/vm/profile.sh counts in the migration path, at 1 MiB
- * of state (bench's smallest, where the ratio to C is worst): "mig_save",
+ * The phases tests/vm/profile.sh counts in the migration path, at @mib MiB
+ * of state (by default 1, bench's smallest): "mig_save",
  * @n times RUNNING -> STOP_COPY, the stream read to its end (the reads of
  * bench), RUNNING again; "mig_resume", @n times RUNNING -> RESUMING, the
  * stream written in bench's pieces, STOP, RUNNING.  Prints "PROF phase"
@@ -1134,14 +1135,14 @@ static unsigned long long prof_phase(void (*op)(int, const char *, struct stream
  * it runs).  vfio_mig itself checks that the states arrive whole; this
  * only counts.
  */
-static int prof(const char *abdf, const char *bbdf, int n)
+static int prof(const char *abdf, const char *bbdf, int n, unsigned long mib)
 {
 	unsigned long long size0 = sim_get(abdf, "state_size"), save_ns, resume_ns;
 	int a = open_device(abdf), b = open_device(bbdf), i;
 	struct stream s = {};
 
-	set_sizes(abdf, bbdf, MIB);
-	s.cap = 2 * MIB;
+	set_sizes(abdf, bbdf, mib * MIB);
+	s.cap = (mib + 1) * MIB;
 	s.buf = malloc(s.cap);
 	if (!s.buf)
 		die("malloc");
@@ -1188,14 +1189,15 @@ int main(int argc, char **argv)
 		return file_load(argv[2], argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "bench"))
 		return bench(argv[2], argv[3]);
-	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "prof")) {
-		int n = argc == 5 ? atoi(argv[4]) : 50;
+	if (argc >= 4 && argc <= 6 && !strcmp(argv[1], "prof")) {
+		int n = argc >= 5 ? atoi(argv[4]) : 50;
+		unsigned long mib = argc == 6 ? strtoul(argv[5], NULL, 0) : 1;
 
-		if (n < 1) {
-			fprintf(stderr, "vfio_mig prof: N must be at least 1\n");
+		if (n < 1 || mib < 1 || mib > 1024) {
+			fprintf(stderr, "vfio_mig prof: N at least 1, MIB 1 to 1024\n");
 			return 2;
 		}
-		return prof(argv[2], argv[3], n);
+		return prof(argv[2], argv[3], n, mib);
 	}
 	if (argc == 5 && !strcmp(argv[1], "big"))
 		return big(argv[2], argv[3], strtoul(argv[4], NULL, 0));
