@@ -49,15 +49,16 @@ use kernel::{
 
 /// Calls `f` on each part of `[offset, offset + len)` of a buffer of `size`
 /// bytes that lies in one page; `EINVAL` if the range exceeds the buffer.
+#[inline]
 fn for_each_part(
     size: usize,
     offset: usize,
     len: usize,
-    mut f: impl FnMut(PagePart) -> Result,
+    f: impl FnMut(PagePart) -> Result,
 ) -> Result {
     page_parts(size, PAGE_SIZE, offset, len)
         .map_err(Error::from_errno)?
-        .try_for_each(&mut f)
+        .try_for_each(f)
 }
 
 /// The pages of a [`DataBuffer`], allocated in bulk like upstream's
