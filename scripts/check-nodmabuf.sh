@@ -29,11 +29,7 @@ failed=0
 ok() { echo "ok - nodmabuf: $*"; }
 not_ok() { echo "not ok - nodmabuf: $*"; failed=$((failed + 1)); }
 
-(cd "$VFIO_RS_TOP" && cp -r Makefile Kbuild include scripts vfio_pci_core vfio_pci mlx5_vfio_pci "$scratch"/)
-# No object of the real build may stand in for one of this build.
-find "$scratch" \( -name '*.o' -o -name '*.ko' -o -name '*.mod*' -o -name '.*.cmd' \
-	-o -name '*.rmeta' -o -name '*_generated.*' -o -name Module.symvers \
-	-o -name modules.order \) -delete
+vfio_rs_scratch_tree "$scratch"
 
 build_log=$scratch/build.log
 if ! make -C "$scratch" KDIR="$kdir" VFIO_RS_DMABUF=n modules >"$build_log" 2>&1; then

@@ -28,10 +28,7 @@ failed=0
 ok() { echo "ok - tokens: $*"; }
 not_ok() { echo "not ok - tokens: $*"; failed=$((failed + 1)); }
 
-(cd "$VFIO_RS_TOP" && cp -r Makefile Kbuild include scripts vfio_pci_core vfio_pci mlx5_vfio_pci "$scratch"/)
-find "$scratch" \( -name '*.o' -o -name '*.ko' -o -name '*.mod*' -o -name '.*.cmd' \
-	-o -name '*.rmeta' -o -name '*_generated.*' -o -name Module.symvers \
-	-o -name modules.order \) -delete
+vfio_rs_scratch_tree "$scratch"
 
 src=$scratch/mlx5_vfio_pci/mlx5_vfio_pci.rs
 call='        dev.core_close(close)'

@@ -23,5 +23,15 @@ vfio_rs_kmake_vars() {
 	     "CLIPPY_DRIVER=/usr/bin/clippy-driver BINDGEN=$VFIO_RS_BINDGEN"
 }
 
+# Copies the module sources (not their build products: no object of the real
+# build may stand in for one of a scratch build) into the directory $1, for
+# a build of a variant that must not touch the work tree.
+vfio_rs_scratch_tree() {
+	(cd "$VFIO_RS_TOP" && cp -r Makefile Kbuild include scripts vfio_pci_core vfio_pci mlx5_vfio_pci "$1"/)
+	find "$1" \( -name '*.o' -o -name '*.ko' -o -name '*.mod*' -o -name '.*.cmd' \
+		-o -name '*.rmeta' -o -name '*_generated.*' -o -name Module.symvers \
+		-o -name modules.order \) -delete
+}
+
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

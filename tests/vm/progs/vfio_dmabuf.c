@@ -288,20 +288,12 @@ int importer(const char *file, const char *fmt, ...)
 {
 	char path[128], line[128];
 	va_list ap;
-	int fd, len, ret;
 
 	va_start(ap, fmt);
-	len = vsnprintf(line, sizeof(line), fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	snprintf(path, sizeof(path), IMPORTER "%s", file);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -1;
-	ret = write(fd, line, len) == len ? 0 : -1;
-	len = errno;
-	close(fd);
-	errno = len;
-	return ret;
+	return vfio_test_write_file(path, line);
 }
 
 /* Reads the importer's state; false if it cannot be read. */

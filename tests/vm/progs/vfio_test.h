@@ -66,17 +66,28 @@ static inline bool vfio_test_bound_to_vfio_pci(const char *bdf)
 	       !strcmp(name, "vfio-pci");
 }
 
+/*
+ * Writes @val to the file @path: 0, or -1 if it could not be written whole,
+ * with the errno of the open or the write (a sysfs or debugfs store's).
+ */
+static inline int vfio_test_write_file(const char *path, const char *val)
+{
+	ssize_t len = strlen(val);
+	int fd = open(path, O_WRONLY), ret, err;
+
+	if (fd < 0)
+		return -1;
+	ret = write(fd, val, len) == len ? 0 : -1;
+	err = errno;
+	close(fd);
+	errno = err;
+	return ret;
+}
+
 /* Writes @val to the sysfs file @path; false if it could not be written whole. */
 static inline bool vfio_test_write_sysfs(const char *path, const char *val)
 {
-	int fd = open(path, O_WRONLY);
-	bool ok;
-
-	if (fd < 0)
-		return false;
-	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
-	close(fd);
-	return ok;
+	return vfio_test_write_file(path, val) == 0;
 }
 
 /* Prints a TAP bail-out line for `what` with errno's text and exits 1. */
