@@ -33,5 +33,27 @@ vfio_rs_scratch_tree() {
 		-o -name modules.order \) -delete
 }
 
+# Builds our three modules against the kernel build $1 (another flavour of
+# scripts/build-kernel.sh than the work tree's build is for) in a scratch
+# copy of the tree, into $VFIO_RS_CACHE/bench-modules/<build>, with a file
+# "kdir" naming $1 for tests/vm/run.sh --modules to check; prints the
+# directory.
+vfio_rs_modules_for() {
+	local kdir=$1 moddir scratch
+	moddir=$VFIO_RS_CACHE/bench-modules/$(basename "$kdir")
+	scratch=$(mktemp -d)
+	vfio_rs_scratch_tree "$scratch"
+	log "building our modules against $kdir"
+	if ! make -s -C "$scratch" KDIR="$kdir" modules >&2; then
+		rm -rf "$scratch"
+		die "building our modules against $kdir failed"
+	fi
+	mkdir -p "$moddir"
+	cp "$scratch"/vfio_pci_core.ko "$scratch"/vfio_pci.ko "$scratch"/mlx5_vfio_pci.ko "$moddir"/
+	echo "$kdir" > "$moddir/kdir"
+	rm -rf "$scratch"
+	echo "$moddir"
+}
+
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

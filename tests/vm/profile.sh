@@ -21,22 +21,30 @@
 # tool to find what to cut.  One vCPU, so that the other one's work stays
 # out of the counts.
 #
-# Usage: tests/vm/profile.sh [--top N] [--mig N:MIB]
+# Usage: tests/vm/profile.sh [--top N] [--mig N:MIB] [--flavour F]
+#   --flavour F  the kernel: test (default: lockdep and kmemleak, as the
+#                VM tests run) or bench (without them, as tests/vm/bench.sh
+#                runs; our modules are then built against it in a scratch
+#                copy of the tree)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../scripts/env.sh"
 
 top=25
 mig=50:1
+flavour=test
 while [ $# -gt 0 ]; do
 	case $1 in
+	--flavour) flavour=${2:?}; shift 2 ;;
 	--top) top=${2:?}; shift 2 ;;
 	--mig) mig=${2:?}; shift 2 ;;
 	*) die "unknown argument '$1' (see the usage in $0)" ;;
 	esac
 done
 
-kdir=$("$here/../../scripts/build-kernel.sh")
+kdir=$("$here/../../scripts/build-kernel.sh" --flavour "$flavour")
+modules=()
+[ "$flavour" = test ] || modules=(--modules "$(vfio_rs_modules_for "$kdir")")
 work=$VFIO_RS_CACHE/vm/profile
 mkdir -p "$work"
 plugin=$work/insn_plugin.so
@@ -54,7 +62,7 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 [[ $mig =~ ^[1-9][0-9]*:[1-9][0-9]*$ ]] || die "--mig: N:MIB, not '$mig'"
 VFIO_RS_VM_APPEND="vfio_rs.prof_mig=$mig" VFIO_RS_VM_SMP=1 VFIO_RS_QEMU_EXTRA="-plugin $plugin,toggle=$toggle,out=$profile" \
-	bash "$here/run.sh" --drivers c,rs --tests '^vfio_prof$|^vfio_mig@prof$' > "$out" 2>&1 || true
+	bash "$here/run.sh" --flavour "$flavour" "${modules[@]}" --drivers c,rs --tests '^vfio_prof$|^vfio_mig@prof$' > "$out" 2>&1 || true
 console=$(sed -n 's/^console log: //p' "$out")
 [ -n "$console" ] && [ -f "$console" ] || { cat "$out"; die "no console log"; }
 [ -s "$profile" ] || { cat "$out"; die "the plugin wrote no profile ($profile)"; }

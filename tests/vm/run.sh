@@ -9,7 +9,7 @@
 #
 # Usage: tests/vm/run.sh [--drivers c,rs] [--tests REGEX] [--keep] [--verbose]
 #                        [--timeout SECS] [--idle-timeout SECS] [--timeout-mult N]
-#                        [--modules DIR] [--no-dmabuf]
+#                        [--modules DIR] [--no-dmabuf] [--flavour test|bench]
 #
 #   --drivers       driver sets to test, in this order (default c,rs)
 #   --tests         extended regex (no spaces) selecting tests by name, e.g.
@@ -26,6 +26,12 @@
 #   --no-dmabuf     our modules were built with VFIO_RS_DMABUF=n (checked:
 #                   vfio_pci_core.ko must not import DMA_BUF); the tests
 #                   expect the dma-buf feature to be absent
+#   --flavour       the kernel to boot (scripts/build-kernel.sh --flavour):
+#                   test (default) or bench, the benchmark kernel without
+#                   lockdep and kmemleak; with rs, bench needs --modules DIR
+#                   holding modules built against that kernel and a file
+#                   DIR/kdir naming its build directory (tests/vm/bench.sh
+#                   makes both)
 #
 # Our modules are expected at the top of the work tree (vfio_pci_core.ko,
 # vfio_pci.ko, mlx5_vfio_pci.ko; build them first).  Each run gets a
@@ -53,6 +59,7 @@ verbose=0
 timeout_mult=1
 moddir=$VFIO_RS_TOP
 dmabuf=y
+flavour=test
 vm_timeout=${VFIO_RS_VM_TIMEOUT:-2400}
 idle_timeout=600
 vm_mem=${VFIO_RS_VM_MEM:-4G}
@@ -77,6 +84,7 @@ parse_args() {
 		--timeout-mult) timeout_mult=${2:?}; shift 2 ;;
 		--modules) moddir=${2:?}; shift 2 ;;
 		--no-dmabuf) dmabuf=n; shift ;;
+		--flavour) flavour=${2:?}; shift 2 ;;
 		-h|--help) usage ;;
 		*) echo "unknown option: $1" >&2; usage ;;
 		esac
@@ -99,8 +107,17 @@ parse_args() {
 # initramfs; sets kdir, run_dir, initramfs and console.
 build_inputs() {
 	local modules_args=() missing= mod selftests progs mlx5sim consumer vfio_bind
-	kdir=$("$VFIO_RS_TOP/scripts/build-kernel.sh")
+	kdir=$("$VFIO_RS_TOP/scripts/build-kernel.sh" --flavour "$flavour")
 	if [[ ,$drivers, == *,rs,* ]]; then
+		# Modules built against another kernel configuration load (the
+		# vermagic is the same) but disagree with it on the layout of
+		# every lock: DIR/kdir says which build they are for.
+		if [ -f "$moddir/kdir" ]; then
+			[ "$(cat "$moddir/kdir")" = "$kdir" ] ||
+				die "$moddir holds modules built against $(cat "$moddir/kdir"), not $kdir"
+		elif [ "$flavour" != test ]; then
+			die "--flavour $flavour needs --modules DIR with modules built against $kdir and DIR/kdir naming it"
+		fi
 		for mod in vfio_pci_core vfio_pci mlx5_vfio_pci; do
 			[ -f "$moddir/$mod.ko" ] || missing="$missing $mod.ko"
 		done
