@@ -218,28 +218,41 @@ impl<T: Driver> Device<T> {
         write: bool,
         access: impl Fn(&crate::device::MemoryState, u64, u8, Option<u64>) -> Result<u64>,
     ) -> Result<usize> {
+        // One device access of `width` bytes at `off`, from or to `at`.
+        let io_step = |at: UserPtr, off: u64, width: u8| -> Result<usize> {
+            let w = usize::from(width);
+            let mut bytes = [0u8; 8];
+            if write {
+                UserSlice::new(at, w).reader().read_slice(&mut bytes[..w])?;
+                let val = u64::from_le_bytes(bytes);
+                let mem = self.memory.read();
+                access(&mem, off, width, Some(val))?;
+            } else {
+                let val = {
+                    let mem = self.memory.read();
+                    access(&mem, off, width, None)?
+                };
+                bytes = val.to_le_bytes();
+                copy_reg_to_user(at, bytes.get(..w).ok_or(EINVAL)?)?;
+            }
+            Ok(w)
+        };
+        // Nearly every access is one aligned register: no step planning.
+        if let Some((off, width)) = steps.single_io() {
+            // CAST: `off` is `start` for every caller; the difference is 0.
+            return io_step(
+                io.buf.wrapping_byte_add(off.wrapping_sub(start) as usize),
+                off,
+                width,
+            );
+        }
         let mut done = 0usize;
         for step in steps {
             // CAST: step offsets are `start + done`, done <= count (a `usize`).
             let at = io.buf.wrapping_byte_add((step_off(step) - start) as usize);
             match step {
                 Step::Io { off, width } => {
-                    let w = usize::from(width);
-                    let mut bytes = [0u8; 8];
-                    if write {
-                        UserSlice::new(at, w).reader().read_slice(&mut bytes[..w])?;
-                        let val = u64::from_le_bytes(bytes);
-                        let mem = self.memory.read();
-                        access(&mem, off, width, Some(val))?;
-                    } else {
-                        let val = {
-                            let mem = self.memory.read();
-                            access(&mem, off, width, None)?
-                        };
-                        bytes = val.to_le_bytes();
-                        copy_reg_to_user(at, bytes.get(..w).ok_or(EINVAL)?)?;
-                    }
-                    done += w;
+                    done += io_step(at, off, width)?;
                 }
                 Step::Excluded { len, .. } => {
                     // CAST: `len <= count`, a `usize`.

@@ -60,11 +60,25 @@ impl<T> RwSem<T> {
         })
     }
 
+    /// The semaphore, for the C calls.
+    ///
+    /// Not `Opaque::get()`, which is not `#[inline]`: a driver crate that
+    /// instantiates the region code would call `vfio_pci_core`'s copy of
+    /// it out of line, twice per BAR access.
+    #[inline(always)]
+    fn sem(&self) -> *mut bindings::rw_semaphore {
+        // `Opaque<T>` is `#[repr(transparent)]` over `UnsafeCell<MaybeUninit<T>>`, which
+        // has the layout of `UnsafeCell<T>`.
+        UnsafeCell::raw_get(
+            core::ptr::from_ref(&self.sem).cast::<UnsafeCell<bindings::rw_semaphore>>(),
+        )
+    }
+
     /// Takes the semaphore for reading; may sleep.
     #[inline]
     pub(crate) fn read(&self) -> ReadGuard<'_, T> {
         // SAFETY: `sem` is initialised (type invariant).
-        unsafe { bindings::down_read(self.sem.get()) };
+        unsafe { bindings::down_read(self.sem()) };
         // INVARIANT: The read lock is held until the guard drops.
         ReadGuard { lock: self }
     }
@@ -72,7 +86,7 @@ impl<T> RwSem<T> {
     /// Takes the semaphore for reading if that needs no waiting; any context.
     pub(crate) fn try_read(&self) -> Option<ReadGuard<'_, T>> {
         // SAFETY: `sem` is initialised (type invariant).
-        if unsafe { bindings::down_read_trylock(self.sem.get()) } == 0 {
+        if unsafe { bindings::down_read_trylock(self.sem()) } == 0 {
             return None;
         }
         // INVARIANT: The read lock is held until the guard drops.
@@ -82,7 +96,7 @@ impl<T> RwSem<T> {
     /// Takes the semaphore for writing if that needs no waiting.
     pub(crate) fn try_write(&self) -> Option<WriteGuard<'_, T>> {
         // SAFETY: `sem` is initialised (type invariant).
-        if unsafe { bindings::down_write_trylock(self.sem.get()) } == 0 {
+        if unsafe { bindings::down_write_trylock(self.sem()) } == 0 {
             return None;
         }
         // INVARIANT: The write lock is held until the guard drops.
@@ -93,7 +107,7 @@ impl<T> RwSem<T> {
     #[inline]
     pub(crate) fn write(&self) -> WriteGuard<'_, T> {
         // SAFETY: `sem` is initialised (type invariant).
-        unsafe { bindings::down_write(self.sem.get()) };
+        unsafe { bindings::down_write(self.sem()) };
         // INVARIANT: The write lock is held until the guard drops.
         WriteGuard { lock: self }
     }
@@ -122,7 +136,7 @@ impl<T> Drop for ReadGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
         // SAFETY: The read lock is held (type invariant).
-        unsafe { bindings::up_read(self.lock.sem.get()) };
+        unsafe { bindings::up_read(self.lock.sem()) };
     }
 }
 
@@ -157,6 +171,6 @@ impl<T> Drop for WriteGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
         // SAFETY: The write lock is held (type invariant).
-        unsafe { bindings::up_write(self.lock.sem.get()) };
+        unsafe { bindings::up_write(self.lock.sem()) };
     }
 }

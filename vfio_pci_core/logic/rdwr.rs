@@ -50,6 +50,26 @@ impl Steps {
             max_width,
         }
     }
+
+    /// The access as its one [`Step::Io`], `(off, width)`, when it is one:
+    /// 1, 2, 4 or 8 bytes, naturally aligned, no wider than `max_width`,
+    /// outside the excluded window.  Then the iterator yields exactly that
+    /// step; this is the region accesses' fast path, without the
+    /// iterator's width search.
+    #[inline]
+    pub fn single_io(&self) -> Option<(u64, u8)> {
+        let (off, count) = (self.off, self.count);
+        let single = matches!(count, 1 | 2 | 4 | 8)
+            && count <= u64::from(self.max_width)
+            && off % count == 0
+            && (self.x_start == self.x_end
+                || off
+                    .checked_add(count)
+                    .is_some_and(|end| end <= self.x_start)
+                || off >= self.x_end);
+        // CAST: `count` is at most 8 here.
+        single.then_some((off, count as u8))
+    }
 }
 
 impl Iterator for Steps {

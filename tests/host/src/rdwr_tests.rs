@@ -85,3 +85,41 @@ fn steps_cover_every_byte_exactly_once() {
         }
     }
 }
+
+#[test]
+fn single_io_is_the_iterators_one_step() {
+    // Every small access against windows before, around and after it, and
+    // none: single_io() is Some exactly when the iterator yields one Io
+    // step, and then it is that step.
+    for max in [1u8, 2, 4, 8] {
+        for window in [(0, 0), (8, 16), (0, 4), (4, 6), (12, 40)] {
+            for off in 0..24u64 {
+                for count in 0..12u64 {
+                    let steps = Steps::new(off, count, window.0, window.1, max);
+                    let all: Vec<Step> = steps.clone().collect();
+                    let expect = match all.as_slice() {
+                        [Step::Io { off, width }] if u64::from(*width) == count => {
+                            Some((*off, *width))
+                        }
+                        _ => None,
+                    };
+                    assert_eq!(
+                        steps.single_io(),
+                        expect,
+                        "off={off} count={count} window={window:?} max={max}"
+                    );
+                }
+            }
+        }
+    }
+    // At the top of the offset range, against a window above the access's
+    // start, the end is not computed with an overflow.
+    assert_eq!(
+        Steps::new(u64::MAX - 3, 4, u64::MAX - 1, u64::MAX, 8).single_io(),
+        None
+    );
+    assert_eq!(
+        Steps::new(u64::MAX - 3, 4, 8, 16, 8).single_io(),
+        Some((u64::MAX - 3, 4))
+    );
+}
