@@ -167,7 +167,7 @@ impl<T: Driver> Device<T> {
         };
         let test_mem = flags & u64::from(bindings::IORESOURCE_MEM) != 0;
         let steps = Steps::new(pos.offset, count, x_start, x_end, 8);
-        self.do_io_rw(io, pos.offset, steps, write, |mem, off, width, val| {
+        self.do_io_rw(io, steps, write, |mem, off, width, val| {
             // PANIC: `bar <= 5` in this path.
             let map = mem.bars[bar as usize].as_ref().ok_or(EIO)?;
             if test_mem && !self.memory_enabled(mem) {
@@ -198,7 +198,7 @@ impl<T: Driver> Device<T> {
         };
         // Some devices (Intel X710) fault on qword ROM reads: dwords at most.
         let steps = Steps::new(pos.offset, count, rom.size(), end, 4);
-        self.do_io_rw(io, pos.offset, steps, false, |mem, off, width, _| {
+        self.do_io_rw(io, steps, false, |mem, off, width, _| {
             if !self.memory_enabled(mem) {
                 return Err(EIO);
             }
@@ -209,11 +209,11 @@ impl<T: Driver> Device<T> {
     /// Runs the steps of an access, copying each piece from or to
     /// userspace outside `memory_lock` and doing each device access inside
     /// it; returns the bytes done.  An error in any step fails the whole
-    /// access, as upstream's `vfio_pci_core_do_io_rw()` does.
+    /// access, as upstream's `vfio_pci_core_do_io_rw()` does.  `io.buf`
+    /// holds the bytes from `steps.start()` on.
     pub(crate) fn do_io_rw(
         &self,
         io: UserIo<'_>,
-        start: u64,
         steps: Steps,
         write: bool,
         access: impl Fn(&crate::device::MemoryState, u64, u8, Option<u64>) -> Result<u64>,
@@ -239,13 +239,10 @@ impl<T: Driver> Device<T> {
         };
         // Nearly every access is one aligned register: no step planning.
         if let Some((off, width)) = steps.single_io() {
-            // CAST: `off` is `start` for every caller; the difference is 0.
-            return io_step(
-                io.buf.wrapping_byte_add(off.wrapping_sub(start) as usize),
-                off,
-                width,
-            );
+            // The step is the whole access: it starts at the user's buffer.
+            return io_step(io.buf, off, width);
         }
+        let start = steps.start();
         let mut done = 0usize;
         for step in steps {
             // CAST: step offsets are `start + done`, done <= count (a `usize`).

@@ -78,7 +78,7 @@ impl<T: Driver> Device<T> {
         // Dropped before `map`: the resource is released, then unmapped.
         let _vga = self.pdev.vga_get_interruptible(win.rsrc())?;
         let steps = Steps::new(win.off, win.count, 0, 0, VGA_MAX_WIDTH);
-        self.do_io_rw(io, win.off, steps, write, |_, off, width, val| match val {
+        self.do_io_rw(io, steps, write, |_, off, width, val| match val {
             Some(v) => map.write(off, width, v).map(|()| 0),
             None => map.read(off, width),
         })

@@ -51,6 +51,12 @@ impl Steps {
         }
     }
 
+    /// Where the access (still to be iterated) starts.
+    #[inline]
+    pub fn start(&self) -> u64 {
+        self.off
+    }
+
     /// The access as its one [`Step::Io`], `(off, width)`, when it is one:
     /// 1, 2, 4 or 8 bytes, naturally aligned, no wider than `max_width`,
     /// outside the excluded window.  Then the iterator yields exactly that
