@@ -24,10 +24,11 @@ case "${1:-}" in
 *) die "unknown argument '$1' (usage: $0 [--flavour test|bench])" ;;
 esac
 case $flavour in
-test) fragments=("$VFIO_RS_TOP/scripts/kernel.config" "$VFIO_RS_TOP/scripts/kernel-debug.config"); tag= ;;
-bench) fragments=("$VFIO_RS_TOP/scripts/kernel.config" "$VFIO_RS_TOP/scripts/kernel-bench.config"); tag=bench- ;;
+test) last=kernel-debug.config; tag= ;;
+bench) last=kernel-bench.config; tag=bench- ;;
 *) die "--flavour: test or bench, not '$flavour'" ;;
 esac
+fragments=("$VFIO_RS_TOP/scripts/kernel.config" "$VFIO_RS_TOP/scripts/$last")
 
 SRC_PKG=linux-source-7.3
 mkdir -p "$VFIO_RS_CACHE/src"

@@ -63,14 +63,9 @@ for ((i = 0; i < rounds; i++)); do
 done
 order=${order#,}
 
+kdir=$("$VFIO_RS_TOP/scripts/build-kernel.sh" --flavour "$flavour")
 modules=()
-case $flavour in
-test) ;;
-bench)
-	modules=(--modules "$(vfio_rs_modules_for "$("$VFIO_RS_TOP/scripts/build-kernel.sh" --flavour bench)")")
-	;;
-*) die "--flavour: bench or test, not '$flavour'" ;;
-esac
+[ "$flavour" = test ] || modules=(--modules "$(vfio_rs_modules_for "$kdir")")
 
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
