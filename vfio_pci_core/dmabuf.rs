@@ -123,6 +123,7 @@ impl<T: Driver> Device<T> {
 
     /// Restores the dma-bufs revoked with `memory_lock` (held for writing
     /// as `mem`) if MMIO access is enabled again.
+    #[inline]
     pub(crate) fn dma_buf_restore(&self, mem: &mut MemoryState) {
         if self.memory_enabled(mem) {
             mem.dmabufs.move_all(false);
