@@ -45,9 +45,6 @@ use kernel::{
 // those (its own documentation promises that all-zero bytes are a valid value).
 unsafe impl Zeroable for VirtConfig {}
 
-/// Bytes of a config access handled per round of [`Device::config_rw`].
-const CONFIG_CHUNK: usize = 64;
-
 /// The device's config space as the logic reaches it.
 struct Phys<'a>(&'a PciDev);
 
@@ -318,36 +315,39 @@ impl<T: Driver> Device<T> {
         if pos >= cfg_size || end > cfg_size {
             return Err(EFAULT);
         }
+        // Accesses are a dword or less, nearly always: one goes through a
+        // dword on the stack, with no loop around it; a longer one is cut
+        // out of line into accesses that do.
+        if io.count > 4 {
+            return self.config_rw_dwords(io, pos, write);
+        }
         let virt = self.config_of(&io).ok_or(EINVAL)?;
-        // Accesses are a few bytes, nearly always: they go through a stack
-        // buffer (a dword for the common case, so 4 bytes to clear and not
-        // 64), in chunks, with no allocation.  A chunk boundary is a piece
-        // boundary too (pieces never cross a dword), so chunking changes
-        // nothing the device sees.  (A separate path for one dword, without
-        // the loop, was tried: `config_rw_user` then no longer inlines, and
-        // a read ran 15 more instructions.)
         let mut dword = [0u8; 4];
-        let mut chunk;
-        let buf: &mut [u8] = if io.count <= dword.len() {
-            &mut dword
-        } else {
-            chunk = [0u8; CONFIG_CHUNK];
-            &mut chunk
-        };
+        let buf = dword.get_mut(..io.count).ok_or(EINVAL)?;
+        self.config_rw_user(virt, pos, io.buf, buf, write)?;
+        Ok(io.count)
+    }
+
+    /// [`Self::config_rw`] of more than a dword, inside config space: an
+    /// access per dword.  A dword boundary is a piece boundary too
+    /// (pieces never cross one), so the device sees the pieces of the
+    /// whole access; as upstream, an error fails the access, and the
+    /// pieces before it stay done.  The dword path is then the only one
+    /// that runs the config logic, which is inlined there alone.
+    #[inline(never)]
+    fn config_rw_dwords(&self, io: UserIo<'_>, pos: u64, write: bool) -> Result<usize> {
         let mut done = 0usize;
         while done < io.count {
-            let n = (io.count - done).min(buf.len());
-            let user = io.buf.wrapping_byte_add(done);
-            // CAST: `done` is below `io.count`, a `usize`.
-            let at = pos + done as u64;
-            self.config_rw_user(virt, at, user, buf.get_mut(..n).ok_or(EINVAL)?, write)?;
-            done += n;
+            // CAST: `done` is below `io.count`, a `usize`; dword offsets fit in `usize`.
+            let in_dword = ((pos + done as u64) % 4) as usize;
+            let n = (io.count - done).min(4 - in_dword);
+            done += self.config_rw(io.part(done, n), write)?;
         }
         Ok(done)
     }
 
-    /// One chunk of [`Self::config_rw`]: `buf.len()` bytes at `pos`, from
-    /// or to the user's `user`.
+    /// The dword path of [`Self::config_rw`]: `buf.len()` bytes at `pos`,
+    /// from or to the user's `user`.
     #[inline]
     fn config_rw_user(
         &self,

@@ -70,6 +70,22 @@ pub struct UserIo<'a> {
     _callback: PhantomData<&'a ()>,
 }
 
+impl<'a> UserIo<'a> {
+    /// The `len` bytes of this access from `off` on, as an access of its
+    /// own: same callback, so the same proof that the fd is open.  The
+    /// caller keeps `off + len` within `count`.
+    pub(crate) fn part(&self, off: usize, len: usize) -> UserIo<'a> {
+        UserIo {
+            buf: self.buf.wrapping_byte_add(off),
+            count: len,
+            // CAST: `off < count`, a `usize`; the caller checked that the
+            // access stays inside its region.
+            pos: self.pos + off as u64,
+            _callback: PhantomData,
+        }
+    }
+}
+
 /// A `struct vfio_device` of ours, as the rest of the core sees it.
 ///
 /// # Invariants

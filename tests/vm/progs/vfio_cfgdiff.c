@@ -3,7 +3,8 @@
  * Config-space virtualization, C driver against ours: reads every byte,
  * word and dword of the config region through the device fd, then writes
  * three patterns to every dword (and to every byte of the standard header)
- * and reads each back, restoring the old value after each write.  Every
+ * and reads each back, restoring the old value after each write; reads
+ * and writes longer than a dword, at odd offsets too.  Every
  * answer (value or errno) goes to /tmp/vfio_cfgdiff.<bdf>.<driver>.
  *
  * Run on the in-tree C vfio-pci first (VFIO_RS_DRIVER=c), it only records
@@ -59,6 +60,68 @@ static void wr(unsigned int pos, int width, uint32_t v, char *buf, size_t len)
 		snprintf(buf, len, "short%zd", n);
 }
 
+/* Dumps the answer of a read of `len` bytes at `pos` as hex, 64 bytes a line. */
+static void rd_long(const char *what, unsigned int pos, unsigned int len)
+{
+	static uint8_t buf[4096];
+	ssize_t n = pread(device, buf, len, cfg_off + pos);
+
+	if (n < 0) {
+		fprintf(out, "%s %03x+%u E%d\n", what, pos, len, errno);
+		return;
+	}
+	fprintf(out, "%s %03x+%u read %zd\n", what, pos, len, n);
+	for (ssize_t i = 0; i < n; i += 64) {
+		fprintf(out, " ");
+		for (ssize_t j = i; j < n && j < i + 64; j++)
+			fprintf(out, "%02x", buf[j]);
+		fprintf(out, "\n");
+	}
+}
+
+/*
+ * Reads longer than a dword, which the driver cuts into pieces at dword
+ * and capability boundaries: the whole region at once, the standard
+ * header, and odd lengths at odd offsets across capabilities.
+ */
+static void read_long(unsigned int size)
+{
+	rd_long("RL", 0, size);
+	rd_long("RL", 0, 64);
+	for (unsigned int pos = 1; pos + 11 <= size && pos < 0x100; pos += 6)
+		rd_long("RL", pos, 11);
+	if (size > 0x100)
+		rd_long("RL", 0xfd, 7);
+	rd_long("RL", size - 6, 8);
+}
+
+/*
+ * Writes longer than a dword: the standard header's bytes 4..63 written
+ * back with what a read of them gives, and 7 bytes at an odd offset; each
+ * read back whole.
+ */
+static void write_long(void)
+{
+	static const unsigned int at[][2] = { { 4, 60 }, { 0x3, 7 } };
+	uint8_t buf[64];
+	char w[32];
+
+	for (unsigned int i = 0; i < 2; i++) {
+		unsigned int pos = at[i][0], len = at[i][1];
+
+		if (pread(device, buf, len, cfg_off + pos) != (ssize_t)len)
+			memset(buf, 0, sizeof(buf));
+		ssize_t n = pwrite(device, buf, len, cfg_off + pos);
+
+		if (n < 0)
+			snprintf(w, sizeof(w), "E%d", errno);
+		else
+			snprintf(w, sizeof(w), "%zd", n);
+		fprintf(out, "WL %03x+%u write %s\n", pos, len, w);
+		rd_long("WL-read", pos, len);
+	}
+}
+
 /* Reads everything at every width. */
 static void read_all(unsigned int size)
 {
@@ -76,6 +139,7 @@ static void read_all(unsigned int size)
 	fprintf(out, "R4 end %s\n", a);
 	rd(size - 2, 4, a, sizeof(a));
 	fprintf(out, "R4 across-end %s\n", a);
+	read_long(size);
 }
 
 /* Writes `pattern` at `pos` (width `width`), reads back, restores. */
@@ -105,12 +169,16 @@ static void write_all(unsigned int size)
 	for (unsigned int p = 0; p < 3; p++)
 		for (unsigned int pos = 0; pos < 0x40; pos++)
 			write_back(pos, 1, patterns[p]);
+	write_long();
 	/* Final state after all the writes. */
 	read_all(size);
 }
 
-/* Compares `mine` with `ref` line by line; returns the differences. */
-static unsigned int compare(const char *mine, const char *ref)
+/*
+ * Compares `mine` with `ref` line by line; returns the differences and
+ * stores the lines compared in `*lines`.
+ */
+static unsigned int compare(const char *mine, const char *ref, unsigned int *lines)
 {
 	FILE *a = fopen(mine, "r"), *b = fopen(ref, "r");
 	char la[256], lb[256];
@@ -134,6 +202,7 @@ static unsigned int compare(const char *mine, const char *ref)
 	}
 	fclose(a);
 	fclose(b);
+	*lines = line - 1;
 	return diffs;
 }
 
@@ -146,7 +215,7 @@ int main(int argc, char **argv)
 	};
 	const char *driver = getenv("VFIO_RS_DRIVER");
 	char mine[PATH_MAX], ref[PATH_MAX];
-	unsigned int diffs;
+	unsigned int diffs, lines;
 
 	if (argc != 2 || !driver) {
 		fprintf(stderr, "usage: VFIO_RS_DRIVER=c|rs %s <bdf>\n", argv[0]);
@@ -178,7 +247,8 @@ int main(int argc, char **argv)
 		printf("# no C reference (%s): the C driver did not run first\n", ref);
 		return 4;
 	}
-	diffs = compare(mine, ref);
+	diffs = compare(mine, ref, &lines);
+	printf("# %u lines compared\n", lines);
 	if (diffs) {
 		printf("not ok - %u lines differ from the C driver's answers\n", diffs);
 		return 1;
