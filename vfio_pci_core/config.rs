@@ -28,7 +28,7 @@ use crate::{
         uapi::VFIO_PCI_NUM_IRQS, //
     },
     rwsem::WriteGuard,
-    uapi::copy_reg_to_user,
+    uapi::{copy_reg_from_user, copy_reg_to_user},
     vfio::UserIo,
     Device,
     Driver,
@@ -38,7 +38,7 @@ use core::sync::atomic::Ordering;
 use kernel::{
     bindings,
     prelude::*,
-    uaccess::{UserPtr, UserSlice}, //
+    uaccess::UserPtr, //
 };
 
 // SAFETY: `VirtConfig` is made of integers, `bool`s, atomics of them and arrays of
@@ -358,7 +358,7 @@ impl<T: Driver> Device<T> {
         write: bool,
     ) -> Result {
         if write {
-            UserSlice::new(user, buf.len()).reader().read_slice(buf)?;
+            copy_reg_from_user(user, buf)?;
         }
         self.config_rw_chunk(virt, pos, buf, write)?;
         if !write {

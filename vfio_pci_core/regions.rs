@@ -16,7 +16,7 @@ use crate::{
     },
     mm::Vma,
     pci::PCI_ROM_RESOURCE,
-    uapi::copy_reg_to_user,
+    uapi::{copy_reg_from_user, copy_reg_to_user},
     vfio::{
         InfoCaps,
         UserIo, //
@@ -279,7 +279,7 @@ impl<T: Driver> Device<T> {
         let w = usize::from(width);
         let mut bytes = [0u8; 8];
         if write {
-            UserSlice::new(at, w).reader().read_slice(&mut bytes[..w])?;
+            copy_reg_from_user(at, bytes.get_mut(..w).ok_or(EINVAL)?)?;
             let val = u64::from_le_bytes(bytes);
             let mem = self.memory.read();
             access(&mem, off, width, Some(val))?;

@@ -13,6 +13,7 @@ use crate::{
     logic, //
 };
 use kernel::{
+    bindings,
     prelude::*,
     uaccess::{UserPtr, UserSlice}, //
 };
@@ -162,14 +163,36 @@ impl IoctlArg {
 /// BAR read (net of this function, 18 to 23 fewer).  The dword, what most
 /// accesses are, is tested alone and inlined here: testing all four sizes
 /// inline compiled to a power-of-two dispatch of five branches.  The
-/// reading side has no such shortcut: `UserSliceReader::read` is not
-/// inlined and costs what `read_slice` does.  A fault is `EFAULT`.
+/// reading side is [`copy_reg_from_user`].  A fault is `EFAULT`.
 #[inline]
 pub(crate) fn copy_reg_to_user(to: UserPtr, buf: &[u8]) -> Result {
     match <&[u8; 4]>::try_from(buf) {
         Ok(b) => UserSlice::new(to, 4).writer().write(b),
         Err(_) => copy_other_reg_to_user(to, buf),
     }
+}
+
+/// Copies the user's `from` into `buf`, the bytes of one register access
+/// (a config piece's dword or less, a BAR access's 8 bytes or less).
+///
+/// One call of `_copy_from_user()`, as C's `copy_from_user()` of a small
+/// size compiles to; `UserSliceReader::read_slice` is a call into the
+/// kernel crate and its C helper, 29 instructions more on every config
+/// and BAR write.  A fault is `EFAULT`.
+#[inline]
+pub(crate) fn copy_reg_from_user(from: UserPtr, buf: &mut [u8]) -> Result {
+    // SAFETY: `buf` is valid for writes of `buf.len()` bytes.  `_copy_from_user()`
+    // takes any user address: it checks the range (`access_ok()`), copies what it
+    // can and zeroes the rest of `buf`.  It skips the hardened-usercopy check of
+    // the kernel buffer, which `buf`, a slice, needs no more than the fixed-size
+    // copies the kernel crate's `UserSliceReader::read` makes the same way.
+    let left = unsafe {
+        bindings::_copy_from_user(buf.as_mut_ptr().cast(), from.as_const_ptr(), buf.len())
+    };
+    if left != 0 {
+        return Err(EFAULT);
+    }
+    Ok(())
 }
 
 /// [`copy_reg_to_user`] of any size but a dword.

@@ -213,6 +213,18 @@ int main(int argc, char **argv)
 		errno = 0;
 		expect(pread(device, (void *)bad, 4, cfg), EFAULT,
 		       "config read into a bad buffer");
+		errno = 0;
+		expect(pwrite(device, (void *)bad, 2, cfg + 4 /* COMMAND */), EFAULT,
+		       "config write from a bad buffer");
+		errno = 0;
+		expect(pwrite(device, (void *)bad, 8, cfg + 4 /* COMMAND */), EFAULT,
+		       "long config write from a bad buffer");
+		errno = 0;
+		expect(pread(device, (void *)bad, 4, bar0), EFAULT,
+		       "BAR0 read into a bad buffer");
+		errno = 0;
+		expect(pwrite(device, (void *)bad, 4, bar0 + 8), EFAULT,
+		       "BAR0 write from a bad buffer");
 	}
 
 	/* mmap. */
