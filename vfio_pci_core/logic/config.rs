@@ -525,6 +525,26 @@ impl VirtConfig {
     #[inline]
     fn vwrite(&self, pos: usize, count: usize, val: u32) {
         let bytes = val.to_le_bytes();
+        // A whole piece inside `vconfig`, as `vread`: no byte loop.
+        match pos
+            .checked_add(count)
+            .and_then(|end| self.vconfig.get(pos..end))
+        {
+            Some([b]) => return b.store(bytes[0], Relaxed),
+            Some([b0, b1]) => {
+                b0.store(bytes[0], Relaxed);
+                b1.store(bytes[1], Relaxed);
+                return;
+            }
+            Some([b0, b1, b2, b3]) => {
+                b0.store(bytes[0], Relaxed);
+                b1.store(bytes[1], Relaxed);
+                b2.store(bytes[2], Relaxed);
+                b3.store(bytes[3], Relaxed);
+                return;
+            }
+            _ => {}
+        }
         for (i, byte) in bytes.iter().take(count).enumerate() {
             if let Some(b) = pos.checked_add(i).and_then(|p| self.vconfig.get(p)) {
                 b.store(*byte, Relaxed);

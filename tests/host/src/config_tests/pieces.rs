@@ -191,3 +191,27 @@ fn range_intersect_range_matches_upstream() {
     assert_eq!(range_intersect_range(8, 4, 4, 4), None);
     assert_eq!(range_intersect_range(0, 4, 4, 4), None);
 }
+
+#[test]
+fn virtual_writes_of_each_width_store_their_bytes_only() {
+    // edu's 64-bit MSI capability at 0x40: the address and the data are
+    // virtual and writable.
+    let mut d = edu();
+    let mut vc = d.open();
+    let writes = d.fake.writes().len();
+    wr32(&mut vc, &mut d.fake, 0x44, 0x1122_3344);
+    assert_eq!(rd32(&mut vc, &mut d.fake, 0x44), 0x1122_3344);
+    wr16(&mut vc, &mut d.fake, 0x46, 0xaabb);
+    assert_eq!(rd32(&mut vc, &mut d.fake, 0x44), 0xaabb_3344);
+    wr8(&mut vc, &mut d.fake, 0x45, 0xcc);
+    assert_eq!(rd32(&mut vc, &mut d.fake, 0x44), 0xaabb_cc44);
+    wr16(&mut vc, &mut d.fake, 0x4c, 0x5566);
+    assert_eq!(rd16(&mut vc, &mut d.fake, 0x4c), 0x5566);
+    assert_eq!(
+        rd32(&mut vc, &mut d.fake, 0x48),
+        0,
+        "the high address is untouched"
+    );
+    // None of it reached the device.
+    assert_eq!(d.fake.writes().len(), writes);
+}
