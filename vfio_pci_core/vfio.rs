@@ -457,6 +457,9 @@ impl<T: Driver> Ops<T> {
         Self::rw(vdev, buf.cast_mut(), count, ppos, true)
     }
 
+    /// Always inlined into `read` and `write`, each with its direction a
+    /// constant.
+    #[inline(always)]
     fn rw(
         vdev: *mut ffi::vfio_device,
         buf: *mut c_char,
