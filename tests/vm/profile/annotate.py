@@ -21,27 +21,13 @@ the file.  This is how the region paths' instructions were cut
 (Documentation/benchmarks.rst).
 """
 import collections
+import os
 import re
 import subprocess
 import sys
 
-
-def phases_of(console):
-    """Per driver, [(phase, ops, run)], and per run the module symbols."""
-    phases = collections.defaultdict(list)
-    syms = collections.defaultdict(list)
-    run = None
-    for line in open(console, errors="replace"):
-        m = re.match(r"--- begin (\w+)/(\S+) ---", line)
-        if m:
-            run = (m.group(1), m.group(2))
-        m = re.match(r"PROF phase (\w+) (\d+)", line)
-        if m and run:
-            phases[run[0]].append((m.group(1), int(m.group(2)), run))
-        m = re.match(r"KSYM ([0-9a-f]+) \S (\S+)\s+\[(\S+)\]", line)
-        if m and run:
-            syms[run].append((int(m.group(1), 16), m.group(2)))
-    return phases, syms
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from report import read_console  # noqa: E402
 
 
 def disassembly(ko, pattern):
@@ -74,7 +60,7 @@ def main():
     if len(sys.argv) != 7:
         sys.exit(__doc__)
     console, profile, drv, phase, pattern, ko = sys.argv[1:]
-    phases, syms = phases_of(console)
+    phases, syms = read_console(console)
     if drv not in phases or "c" not in phases:
         sys.exit("annotate.py: no profiling run of %s in %s" % (drv, console))
     names = [name for name, _, _ in phases["c"]]
@@ -85,7 +71,7 @@ def main():
     # runs --drivers c,rs).
     want = (0 if drv == "c" else 1) * len(names) + k
     ops, run = phases[drv][k][1], phases[drv][k][2]
-    starts = {name: addr for addr, name in syms[run] if re.search(pattern, name)}
+    starts = {name: addr for addr, name, _ in syms[run] if re.search(pattern, name)}
     if not starts:
         sys.exit("annotate.py: no symbol of the run matches %s" % pattern)
     funcs = disassembly(ko, pattern)

@@ -57,6 +57,28 @@ def in_driver(name):
     return name.endswith(("[vfio_pci]", "[vfio_pci_core]", "[mlx5_vfio_pci]"))
 
 
+def read_console(console):
+    """The profiling runs of a console log.
+
+    Returns, per driver, its phases in boot order as (name, ops, block),
+    and per block (a driver's run of one program) the module symbols it
+    printed, as (address, symbol, module)."""
+    phases = collections.defaultdict(list)
+    modules = collections.defaultdict(list)
+    block = None
+    for line in open(console, errors="replace"):
+        m = re.match(r"--- begin (\w+)/(\S+) ---", line)
+        if m:
+            block = (m.group(1), m.group(2))
+        m = re.match(r"PROF phase (\w+) (\d+)", line)
+        if m and block:
+            phases[block[0]].append((m.group(1), int(m.group(2)), block))
+        m = re.match(r"KSYM ([0-9a-f]+) \S (\S+)\s+\[(\S+)\]", line)
+        if m and block:
+            modules[block].append((int(m.group(1), 16), m.group(2), m.group(3)))
+    return phases, modules
+
+
 def main():
     args = sys.argv[1:]
     top = 25
@@ -70,21 +92,9 @@ def main():
         f = line.split()
         if len(f) >= 3:
             kernel.append((int(f[0], 16), f[2]))
-    # Per driver, its phases in boot order as (name, ops, block), and per
-    # block (a driver's run of one program) the module symbols it printed.
-    phases = collections.defaultdict(list)
-    modules = collections.defaultdict(list)
-    block = None
-    for line in open(console, errors="replace"):
-        m = re.match(r"--- begin (\w+)/(\S+) ---", line)
-        if m:
-            block = (m.group(1), m.group(2))
-        m = re.match(r"PROF phase (\w+) (\d+)", line)
-        if m and block:
-            phases[block[0]].append((m.group(1), int(m.group(2)), block))
-        m = re.match(r"KSYM ([0-9a-f]+) \S (\S+)\s+\[(\S+)\]", line)
-        if m and block:
-            modules[block].append((int(m.group(1), 16), short(m.group(2)) + " [" + m.group(3) + "]"))
+    phases, ksyms = read_console(console)
+    modules = {b: [(a, short(name) + " [" + mod + "]") for a, name, mod in syms]
+               for b, syms in ksyms.items()}
     order = [d for d in ("c", "rs") if d in phases]
     if len(order) != 2 or [p[:2] for p in phases["c"]] != [p[:2] for p in phases["rs"]]:
         sys.exit("report.py: the console has no complete profiling run of both c and rs")
@@ -145,4 +155,5 @@ def main():
             print("  %-64s %9.1f %9.1f %+9.1f" % (n[:64], cv, rv, rv - cv))
 
 
-main()
+if __name__ == "__main__":
+    main()
