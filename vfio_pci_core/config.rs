@@ -360,7 +360,7 @@ impl<T: Driver> Device<T> {
         if write {
             copy_reg_from_user(user, buf)?;
         }
-        self.config_rw_chunk(virt, pos, buf, write)?;
+        self.config_rw_virt(virt, pos, buf, write)?;
         if !write {
             copy_reg_to_user(user, buf)?;
         }
@@ -381,7 +381,7 @@ impl<T: Driver> Device<T> {
     /// Always inlined into its one caller: out of line, its call costs
     /// more than a tenth of a config read in the drivers.
     #[inline(always)]
-    fn config_rw_chunk(&self, virt: &VirtConfig, pos: u64, buf: &mut [u8], write: bool) -> Result {
+    fn config_rw_virt(&self, virt: &VirtConfig, pos: u64, buf: &mut [u8], write: bool) -> Result {
         // Only the MSI capability's handlers read the interrupt state; the
         // `irqs` lock is taken for them alone, and dropped before the
         // pieces run (they may take it).
