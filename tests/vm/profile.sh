@@ -5,7 +5,7 @@
 # (tests/vm/profile/insn_plugin.c) that counts the instructions of every
 # translated block, runs tests/vm/progs/vfio_prof (N config reads, BAR
 # reads, config writes, getpid() calls, N/10 MSI-X enable/disable pairs
-# and N/2000 first opens of the device fd, each set a phase) on igb and
+# and N/2000 first opens of the device fd, each set a phase) on igb (or edu) and
 # `vfio_mig prof` (50 stop-copy saves and 50 resumes of 1 MiB of state,
 # on two mlx5_sim VFs; --mig N:MIB for N of MIB MiB) with the
 # in-tree C drivers and then with ours, and prints per phase the
@@ -21,7 +21,9 @@
 # tool to find what to cut.  One vCPU, so that the other one's work stays
 # out of the counts.
 #
-# Usage: tests/vm/profile.sh [--top N] [--mig N:MIB] [--flavour F]
+# Usage: tests/vm/profile.sh [--top N] [--mig N:MIB] [--flavour F] [--device D]
+#   --device D   igb (default) or edu: the device vfio_prof runs on (edu
+#                has no MSI-X: its msix_on_off phase toggles MSI)
 #   --flavour F  the kernel: test (default: lockdep and kmemleak, as the
 #                VM tests run) or bench (without them, as tests/vm/bench.sh
 #                runs; our modules are then built against it in a scratch
@@ -33,10 +35,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=25
 mig=50:1
 flavour=test
+device=igb
 while [ $# -gt 0 ]; do
 	case $1 in
 	--flavour) flavour=${2:?}; shift 2 ;;
 	--top) top=${2:?}; shift 2 ;;
+	--device) device=${2:?}; shift 2 ;;
 	--mig) mig=${2:?}; shift 2 ;;
 	*) die "unknown argument '$1' (see the usage in $0)" ;;
 	esac
@@ -60,9 +64,14 @@ rm -f "$profile"
 
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
+case $device in
+igb) prof_test=vfio_prof ;;
+edu) prof_test=vfio_prof@edu ;;
+*) die "--device: igb or edu, not '$device'" ;;
+esac
 [[ $mig =~ ^[1-9][0-9]*:[1-9][0-9]*$ ]] || die "--mig: N:MIB, not '$mig'"
 VFIO_RS_VM_APPEND="vfio_rs.prof_mig=$mig" VFIO_RS_VM_SMP=1 VFIO_RS_QEMU_EXTRA="-plugin $plugin,toggle=$toggle,out=$profile" \
-	bash "$here/run.sh" --flavour "$flavour" "${modules[@]}" --drivers c,rs --tests '^vfio_prof$|^vfio_mig@prof$' > "$out" 2>&1 || true
+	bash "$here/run.sh" --flavour "$flavour" "${modules[@]}" --drivers c,rs --tests "^$prof_test\$|^vfio_mig@prof\$" > "$out" 2>&1 || true
 console=$(sed -n 's/^console log: //p' "$out")
 [ -n "$console" ] && [ -f "$console" ] || { cat "$out"; die "no console log"; }
 [ -s "$profile" ] || { cat "$out"; die "the plugin wrote no profile ($profile)"; }

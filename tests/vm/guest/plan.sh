@@ -48,6 +48,9 @@ mult=$(cmdline_arg vfio_rs.timeout_mult 1)
 rs_dmabuf=$(cmdline_arg vfio_rs.dmabuf y)
 # vfio_mig@prof's "N MIB" (tests/vm/profile.sh --mig N:MIB; "50 1" if unset).
 prof_mig=$(cmdline_arg vfio_rs.prof_mig 50:1 | tr : ' ')
+# vfio_bench's runs of open (tests/vm/bench.sh --opens N); empty: its
+# default, a tenth of its 2000 iterations.
+bench_opens=$(cmdline_arg vfio_rs.bench_opens '')
 
 # The tests run between bind and unbind, in this order:
 #   name  device  timeout (seconds)
@@ -77,6 +80,7 @@ vfio_irqbypass                  igb 120
 vfio_bench                      igb 300
 vfio_bench@edu                  edu 300
 vfio_prof                       igb 600
+vfio_prof@edu                   edu 600
 vfio_iommufd_setup_test         igb 120
 vfio_pci_device_test            igb 120
 vfio_pci_device_test@edu        edu 120
@@ -455,6 +459,7 @@ run_test() {
 	vfio_mig@big) run_bounded "$limit" "$path" big "$VF_A" "$VF_B" 1024 ;;
 	vfio_mig@bench) run_bounded "$limit" "$path" bench "$VF_A" "$VF_B" ;;
 	vfio_mig@prof) run_bounded "$limit" "$path" prof "$VF_A" "$VF_B" $prof_mig ;;
+	vfio_bench*) run_bounded "$limit" "$path" $bdf ${bench_opens:+2000 $bench_opens} ;;
 	*) run_bounded "$limit" "$path" $bdf ;;
 	esac
 	secs=$(($(date +%s) - start))
@@ -673,7 +678,7 @@ step_mlx5_unbind() {
 selected() {
 	case $1 in
 	vfio_bench*|vfio_mig@bench) echo "$tests_re" | grep -q bench || return 1 ;;
-	vfio_prof|vfio_mig@prof) echo "$tests_re" | grep -q prof || return 1 ;;
+	vfio_prof*|vfio_mig@prof) echo "$tests_re" | grep -q prof || return 1 ;;
 	vfio_mig@big) echo "$tests_re" | grep -q big || return 1 ;;
 	esac
 	echo "$1" | grep -qE "$tests_re"

@@ -5,7 +5,8 @@
  * bytes at 8), N config writes (COMMAND, 2 bytes, same value), N
  * getpid() calls (the cost of a bare syscall, as a yardstick) and N/10
  * MSI-X enable/disable pairs (SET_IRQS of one vector with an eventfd, then
- * DATA_NONE with count 0, as vfio_bench's msix_on_off) and N/2000
+ * DATA_NONE with count 0, as vfio_bench's msix_on_off; MSI on a device
+ * without MSI-X, such as edu; the phase keeps its name) and N/2000
  * opens of the device fd, each closed again (with no other fd open: the
  * enable, reset and config init of a first open, as vfio_bench's open),
  * each run between two getitimer() calls, which the QEMU plugin
@@ -38,13 +39,16 @@ static __u64 region(int device, __u32 index)
 	return r.offset;
 }
 
+/* MSI-X, or MSI on a device without MSI-X (edu), as vfio_bench. */
+static __u32 irq_index = VFIO_PCI_MSIX_IRQ_INDEX;
+
 static int set_irqs(int device, __u32 flags, __u32 count, int fd)
 {
 	struct {
 		struct vfio_irq_set s;
 		__s32 fd;
 	} a = { .s = { .argsz = sizeof(a), .flags = VFIO_IRQ_SET_ACTION_TRIGGER | flags,
-		       .index = VFIO_PCI_MSIX_IRQ_INDEX, .count = count },
+		       .index = irq_index, .count = count },
 		.fd = fd };
 
 	return ioctl(device, VFIO_DEVICE_SET_IRQS, &a);
@@ -54,12 +58,13 @@ static void msix_on_off(int device, int efd)
 {
 	if (set_irqs(device, VFIO_IRQ_SET_DATA_EVENTFD, 1, efd) ||
 	    set_irqs(device, VFIO_IRQ_SET_DATA_NONE, 0, -1))
-		vfio_test_die("SET_IRQS MSI-X enable/disable");
+		vfio_test_die("SET_IRQS MSI-X/MSI enable/disable");
 }
 
 int main(int argc, char **argv)
 {
 	int container, group, device, efd, i, opens, n = argc > 2 ? atoi(argv[2]) : 20000;
+	struct vfio_irq_info msix = { .argsz = sizeof(msix), .index = VFIO_PCI_MSIX_IRQ_INDEX };
 	__u64 cfg, bar0;
 	__u32 v;
 	__u16 cmd;
@@ -70,6 +75,10 @@ int main(int argc, char **argv)
 	cfg = region(device, VFIO_PCI_CONFIG_REGION_INDEX);
 	bar0 = region(device, VFIO_PCI_BAR0_REGION_INDEX);
 	prof_quiet_kmemleak();
+	if (ioctl(device, VFIO_DEVICE_GET_IRQ_INFO, &msix))
+		vfio_test_die("GET_IRQ_INFO");
+	if (!msix.count)
+		irq_index = VFIO_PCI_MSI_IRQ_INDEX;
 	if (pread(device, &cmd, 2, cfg + PCI_COMMAND) != 2)
 		vfio_test_die("config read");
 	/* Warm up: first-touch faults and lazy setup out of the phases. */
