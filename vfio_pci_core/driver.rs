@@ -118,11 +118,13 @@ pub trait Driver: Sized + Send + Sync + 'static {
     }
 
     /// A read through the device fd; returns the bytes read.
+    #[inline(always)]
     fn read(dev: &Device<Self>, io: UserIo<'_>) -> Result<usize> {
         dev.core_read(io)
     }
 
     /// A write through the device fd; returns the bytes written.
+    #[inline(always)]
     fn write(dev: &Device<Self>, io: UserIo<'_>) -> Result<usize> {
         dev.core_write(io)
     }

@@ -54,7 +54,8 @@ use kernel::{
 /// `buf`, at file position `pos` (region index and offset).
 ///
 /// Only this file makes one, in the device fd's `read` and `write`
-/// callbacks, and `'a` ends with the callback: holding a `UserIo` proves
+/// callbacks (or again from the parts of one, with its `FdOpen`), and
+/// `'a` ends with the callback: holding a `UserIo` proves
 /// that the device fd is open, so that the VFIO core calls neither
 /// `open_device` nor `close_device` meanwhile (the config space relies on
 /// it: [`Device::config_rw`](crate::Device)).
@@ -70,7 +71,31 @@ pub struct UserIo<'a> {
     _callback: PhantomData<&'a ()>,
 }
 
+/// What a [`UserIo`] proves, without its fields: that the device fd is
+/// open for `'a`.  A zero-sized value, so that a function taking a
+/// `UserIo`'s fields one by one, in registers ([`UserIo::into_parts`]),
+/// keeps the proof at no cost.
+#[derive(Clone, Copy)]
+pub(crate) struct FdOpen<'a>(PhantomData<&'a ()>);
+
 impl<'a> UserIo<'a> {
+    /// The access's buffer, length and position, and its proof.
+    #[inline(always)]
+    pub(crate) fn into_parts(self) -> (UserPtr, usize, u64, FdOpen<'a>) {
+        (self.buf, self.count, self.pos, FdOpen(PhantomData))
+    }
+
+    /// The access [`Self::into_parts`] took apart.
+    #[inline(always)]
+    pub(crate) fn from_parts(buf: UserPtr, count: usize, pos: u64, _open: FdOpen<'a>) -> Self {
+        UserIo {
+            buf,
+            count,
+            pos,
+            _callback: PhantomData,
+        }
+    }
+
     /// The `len` bytes of this access from `off` on, as an access of its
     /// own: same callback, so the same proof that the fd is open.  The
     /// caller keeps `off + len` within `count`.
