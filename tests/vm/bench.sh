@@ -40,7 +40,7 @@
 # leaves beside the kernel, its debugging and the initramfs.
 #
 # Usage: tests/vm/bench.sh [--rounds N] [--opens N] [--no-mig] [--raw] [--flavour F]
-#   --rounds N  rounds per driver (default 2: C, ours, ours, C)
+#   --rounds N  rounds per driver (default 6: C, ours, ours, C, C, ours, ...)
 #   --opens N   vfio_bench's runs of open per round (default 20)
 #   --no-mig    vfio_bench only, no migration figures
 #   --raw       also print every round's figures
@@ -49,7 +49,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../scripts/env.sh"
 
-rounds=2
+rounds=6
 opens=20
 tests='^vfio_bench|^vfio_mig@bench'
 raw=0
