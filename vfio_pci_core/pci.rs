@@ -410,18 +410,21 @@ impl PciDev {
     }
 
     /// Offset of the MSI capability, 0 if none.
+    #[inline]
     pub(crate) fn msi_cap(&self) -> u8 {
         // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`.
         unsafe { (*self.as_raw()).msi_cap }
     }
 
     /// Offset of the MSI-X capability, 0 if none.
+    #[inline]
     pub(crate) fn msix_cap(&self) -> u8 {
         // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`.
         unsafe { (*self.as_raw()).msix_cap }
     }
 
     /// Whether the device has a PCI Express capability.
+    #[inline]
     pub(crate) fn is_pcie(&self) -> bool {
         // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`.
         unsafe { (*self.as_raw()).pcie_cap != 0 }
@@ -445,6 +448,7 @@ impl PciDev {
     }
 
     /// Reads a config word; a failed read gives `!0` as in hardware.
+    #[inline]
     pub(crate) fn read_config_word(&self, pos: u16) -> u16 {
         let mut val = 0u16;
         // SAFETY: By the type invariant `ptr` is a live `struct pci_dev`; `val` is a

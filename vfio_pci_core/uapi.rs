@@ -97,9 +97,9 @@ impl IoctlArg {
         // SAFETY: `val` is a live `T` of `size_of::<T>()` bytes and `len` does not exceed
         // that; `T: Plain` makes any bytes written into it a valid `T`.
         let bytes = unsafe { core::slice::from_raw_parts_mut((&raw mut val).cast::<u8>(), len) };
-        UserSlice::new(UserPtr::from_addr(self.0), len)
-            .reader()
-            .read_slice(bytes)?;
+        // One `_copy_from_user()`, as for a register (every ioctl reads its
+        // header here).
+        copy_reg_from_user(UserPtr::from_addr(self.0), bytes)?;
         Ok(val)
     }
 

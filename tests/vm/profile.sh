@@ -4,8 +4,9 @@
 # in guest instructions: boots the test VM once with a QEMU TCG plugin
 # (tests/vm/profile/insn_plugin.c) that counts the instructions of every
 # translated block, runs tests/vm/progs/vfio_prof (N config reads, BAR
-# reads, config writes, getpid() calls, N/10 MSI-X enable/disable pairs
-# and N/2000 first opens of the device fd, each set a phase) on igb (or edu) and
+# reads, config writes, getpid() calls, N/10 MSI-X enable/disable pairs,
+# N loopback interrupts and N/2000 first opens of the device fd, each set
+# a phase) on igb (or edu) and
 # `vfio_mig prof` (50 stop-copy saves and 50 resumes of 1 MiB of state,
 # on two mlx5_sim VFs; --mig N:MIB for N of MIB MiB) with the
 # in-tree C drivers and then with ours, and prints per phase the

@@ -88,12 +88,14 @@ pub fn irq_info_flags(index: u32, has_dyn_msix: bool) -> u32 {
 }
 
 /// Number of MSI vectors the MSI capability's control word offers.
+#[inline]
 pub fn msi_count(msi_flags: u16) -> u32 {
     // PCI_MSI_FLAGS_QMASK is bits 3:1, log2 of the vector count.
     1 << ((msi_flags & 0x000e) >> 1)
 }
 
 /// Number of MSI-X vectors the MSI-X capability's control word offers.
+#[inline]
 pub fn msix_count(msix_flags: u16) -> u32 {
     // PCI_MSIX_FLAGS_QSIZE is bits 10:0, the table size minus one.
     u32::from(msix_flags & 0x07ff) + 1

@@ -6,7 +6,9 @@
  * getpid() calls (the cost of a bare syscall, as a yardstick) and N/10
  * MSI-X enable/disable pairs (SET_IRQS of one vector with an eventfd, then
  * DATA_NONE with count 0, as vfio_bench's msix_on_off; MSI on a device
- * without MSI-X, such as edu; the phase keeps its name) and N/2000
+ * without MSI-X, such as edu; the phase keeps its name), N loopback
+ * interrupts (SET_IRQS DATA_NONE trigger of that vector, then the
+ * eventfd's read, as vfio_bench's irq_loop) and N/2000
  * opens of the device fd, each closed again (with no other fd open: the
  * enable, reset and config init of a first open, as vfio_bench's open),
  * each run between two getitimer() calls, which the QEMU plugin
@@ -65,7 +67,7 @@ int main(int argc, char **argv)
 {
 	int container, group, device, efd, i, opens, n = argc > 2 ? atoi(argv[2]) : 20000;
 	struct vfio_irq_info msix = { .argsz = sizeof(msix), .index = VFIO_PCI_MSIX_IRQ_INDEX };
-	__u64 cfg, bar0;
+	__u64 cfg, bar0, ev;
 	__u32 v;
 	__u16 cmd;
 
@@ -112,6 +114,15 @@ int main(int argc, char **argv)
 	for (i = 0; i < n / 10; i++)
 		msix_on_off(device, efd);
 	prof_mark();
+	if (set_irqs(device, VFIO_IRQ_SET_DATA_EVENTFD, 1, efd))
+		vfio_test_die("SET_IRQS enable");
+	prof_mark();
+	for (i = 0; i < n; i++)
+		if (set_irqs(device, VFIO_IRQ_SET_DATA_NONE, 1, -1) || read(efd, &ev, 8) != 8)
+			vfio_test_die("loopback");
+	prof_mark();
+	if (set_irqs(device, VFIO_IRQ_SET_DATA_NONE, 0, -1))
+		vfio_test_die("SET_IRQS disable");
 
 	close(device);
 	opens = n / 2000 ? n / 2000 : 1;
@@ -125,8 +136,9 @@ int main(int argc, char **argv)
 	prof_mark();
 
 	printf("PROF phase cfg_read %d\nPROF phase bar_read %d\nPROF phase cfg_write %d\n"
-	       "PROF phase getpid %d\nPROF phase msix_on_off %d\nPROF phase open %d\n",
-	       n, n, n, n, n / 10, opens);
+	       "PROF phase getpid %d\nPROF phase msix_on_off %d\nPROF phase irq_loop %d\n"
+	       "PROF phase open %d\n",
+	       n, n, n, n, n / 10, n, opens);
 	if (prof_print_ksyms())
 		vfio_test_die("kallsyms");
 	return 0;
