@@ -46,6 +46,11 @@ while [ $# -gt 0 ]; do
 	*) die "unknown argument '$1' (see the usage in $0)" ;;
 	esac
 done
+case $device in
+igb) prof_test=vfio_prof ;;
+edu) prof_test=vfio_prof@edu ;;
+*) die "--device: igb or edu, not '$device'" ;;
+esac
 
 kdir=$("$here/../../scripts/build-kernel.sh" --flavour "$flavour")
 modules=()
@@ -65,11 +70,6 @@ rm -f "$profile"
 
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-case $device in
-igb) prof_test=vfio_prof ;;
-edu) prof_test=vfio_prof@edu ;;
-*) die "--device: igb or edu, not '$device'" ;;
-esac
 [[ $mig =~ ^[1-9][0-9]*:[1-9][0-9]*$ ]] || die "--mig: N:MIB, not '$mig'"
 VFIO_RS_VM_APPEND="vfio_rs.prof_mig=$mig" VFIO_RS_VM_SMP=1 VFIO_RS_QEMU_EXTRA="-plugin $plugin,toggle=$toggle,out=$profile" \
 	bash "$here/run.sh" --flavour "$flavour" "${modules[@]}" --drivers c,rs --tests "^$prof_test\$|^vfio_mig@prof\$" > "$out" 2>&1 || true

@@ -6,7 +6,8 @@ Usage: annotate.py CONSOLE_LOG PROFILE DRIVER PHASE FUNC_REGEX MODULE_KO
 
 CONSOLE_LOG and PROFILE are what tests/vm/profile.sh printed ("console:
 ...; profile: ..."); DRIVER is c or rs; PHASE one of vfio_prof's phases
-(cfg_read, bar_read, cfg_write, msix_on_off, open) or vfio_mig's;
+(cfg_read, bar_read, cfg_write, getpid, msix_on_off, irq_loop,
+open) or vfio_mig's;
 FUNC_REGEX picks the functions by their (mangled) symbol, as the guest's
 KSYM lines name them; MODULE_KO is the module the guest ran (for ours on
 the benchmark kernel, $VFIO_RS_CACHE/bench-modules/<kbuild>/*.ko, which
