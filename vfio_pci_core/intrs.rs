@@ -385,12 +385,8 @@ impl<T: Driver> Device<T> {
             }
             Err(e) => return Err(e),
         };
-        let name = CString::try_from_fmt(fmt!(
-            "vfio-msi{}[{}]({})",
-            if msix { "x" } else { "" },
-            nr,
-            self.pdev.name().to_str().unwrap_or("?")
-        ))?;
+        let mut name = [0u8; irqs::VECTOR_NAME_LEN];
+        irqs::msi_vector_name(msix, nr, self.pdev.name().to_bytes(), &mut name);
         let trigger = EventFd::from_fd(fd)?;
         let mut vector = {
             let _mem = self.memory_lock_and_enable();

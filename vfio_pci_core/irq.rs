@@ -7,57 +7,75 @@
 use crate::{
     eventfd::EventFd,
     ffi,
-    irqbypass::Producer, //
+    irqbypass::Producer,
+    logic::irqs::VECTOR_NAME_LEN, //
 };
 use kernel::{
     bindings,
     error::to_result,
-    prelude::*,
-    str::CString, //
+    prelude::*, //
 };
+
+/// What an [`EventfdIrq`] keeps at a fixed address, in one allocation: the
+/// bypass producer, which the bypass manager links by address, and the
+/// irq's name, which the irq core keeps a pointer to.
+#[pin_data]
+struct Pinned {
+    #[pin]
+    producer: Producer,
+    name: [u8; VECTOR_NAME_LEN],
+}
 
 /// A Linux irq whose handler signals `trigger`, and the IRQ bypass
 /// producer that offers `irq` to a consumer of `trigger`.
 ///
 /// # Invariants
 ///
-/// `request_irq(irq, handler, 0, name, trigger)` succeeded and is undone
-/// on drop; `name` and `trigger` live at least as long (fields drop after
-/// `Drop::drop` ran).  `producer`, if registered, is registered under
+/// `request_irq(irq, handler, 0, pinned.name, trigger)` succeeded and is
+/// undone on drop; `pinned` and `trigger` live at least as long (fields drop
+/// after `Drop::drop` ran), and `pinned.name` is NUL-terminated and never
+/// changes.  `pinned.producer`, if registered, is registered under
 /// `trigger` and `irq`, and is unregistered before `trigger` is put
 /// (`Drop::drop`).
 pub(crate) struct EventfdIrq {
     irq: u32,
     trigger: EventFd,
-    name: CString,
-    producer: Pin<KBox<Producer>>,
+    pinned: Pin<KBox<Pinned>>,
 }
 
 impl EventfdIrq {
-    /// Requests `irq` with a handler that signals `trigger`; the bypass
+    /// Requests `irq`, named `name` (up to its first NUL; its last byte is
+    /// made one), with a handler that signals `trigger`; the bypass
     /// producer is not registered yet ([`Self::register_bypass`]).
     #[inline]
-    pub(crate) fn new(irq: u32, trigger: EventFd, name: CString) -> Result<Self> {
-        let producer = KBox::pin_init(Producer::new(), GFP_KERNEL)?;
-        // SAFETY: `handler` is a valid irq handler; `name` and `trigger` are moved into
-        // the returned value, which frees the irq before dropping them.
+    pub(crate) fn new(irq: u32, trigger: EventFd, mut name: [u8; VECTOR_NAME_LEN]) -> Result<Self> {
+        name[VECTOR_NAME_LEN - 1] = 0;
+        let pinned = KBox::pin_init(
+            pin_init!(Pinned {
+                producer <- Producer::new(),
+                name,
+            }),
+            GFP_KERNEL,
+        )?;
+        // SAFETY: `handler` is a valid irq handler; `pinned.name` is NUL-terminated
+        // (above), and `pinned` and `trigger` are moved into the returned value, which
+        // frees the irq before dropping them; the box does not move its contents.
         to_result(unsafe {
             bindings::request_threaded_irq(
                 irq,
                 Some(handler),
                 None,
                 0,
-                name.as_char_ptr(),
+                pinned.name.as_ptr().cast(),
                 trigger.as_ptr().cast(),
             )
         })?;
         // INVARIANT: The irq was requested with exactly these values; the producer is
-        // not registered.
+        // not registered; nothing writes `pinned.name` again.
         Ok(Self {
             irq,
             trigger,
-            name,
-            producer,
+            pinned,
         })
     }
 
@@ -67,14 +85,18 @@ impl EventfdIrq {
     /// `request_irq()`); see [`Producer::register`] for the errors.
     pub(crate) fn register_bypass(&mut self) -> Result {
         // INVARIANT: Registered under `trigger` and `irq`.
-        self.producer.as_mut().register(&self.trigger, self.irq)
+        self.pinned
+            .as_mut()
+            .project()
+            .producer
+            .register(&self.trigger, self.irq)
     }
 
     /// Unregisters the IRQ bypass producer, if registered.  Dropping does
     /// it too; callers that free the irq under a lock the bypass manager's
     /// consumers must not nest in call this first.
     pub(crate) fn unregister_bypass(&mut self) {
-        self.producer.as_mut().unregister();
+        self.pinned.as_mut().project().producer.unregister();
     }
 
     /// The eventfd the handler signals (for loopback triggers).
@@ -90,7 +112,6 @@ impl Drop for EventfdIrq {
         // SAFETY: The irq was requested with `dev_id == trigger` (type invariant);
         // `free_irq` waits for running handlers.
         unsafe { bindings::free_irq(self.irq, self.trigger.as_ptr().cast()) };
-        let _ = &self.name;
     }
 }
 

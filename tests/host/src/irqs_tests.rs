@@ -111,3 +111,37 @@ fn msi_qmax_is_ceil_log2() {
         assert_eq!(msi_qmax(n), q, "nvec {n}");
     }
 }
+
+/// The bytes of a name up to its NUL.
+fn name_str(buf: &[u8; VECTOR_NAME_LEN]) -> &str {
+    let end = buf.iter().position(|&b| b == 0).expect("NUL-terminated");
+    core::str::from_utf8(&buf[..end]).unwrap()
+}
+
+#[test]
+fn vector_names_are_upstreams() {
+    let mut buf = [0xffu8; VECTOR_NAME_LEN];
+    for (msix, nr, dev) in [
+        (true, 0, "0000:00:03.0"),
+        (true, 9, "0000:00:03.0"),
+        (true, 10, "0000:01:00.1"),
+        (true, 2047, "0000:00:1f.7"),
+        (false, 31, "0000:00:04.0"),
+        (true, u32::MAX, "ffffffff:ff:1f.7"),
+    ] {
+        msi_vector_name(msix, nr, dev.as_bytes(), &mut buf);
+        let want = format!("vfio-msi{}[{}]({})", if msix { "x" } else { "" }, nr, dev);
+        assert_eq!(name_str(&buf), want);
+    }
+}
+
+#[test]
+fn vector_names_too_long_are_cut_and_terminated() {
+    let mut buf = [0xffu8; VECTOR_NAME_LEN];
+    let dev = "d".repeat(100);
+    msi_vector_name(true, 7, dev.as_bytes(), &mut buf);
+    let got = name_str(&buf);
+    assert_eq!(got.len(), VECTOR_NAME_LEN - 1);
+    assert!(got.starts_with("vfio-msix[7](ddd"));
+    assert_eq!(buf[VECTOR_NAME_LEN - 1], 0);
+}
