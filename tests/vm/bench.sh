@@ -39,10 +39,34 @@
 # whole stream in the benchmark's memory (1 GiB), more than the default 4 GiB
 # leaves beside the kernel, its debugging and the initramfs.
 #
-# Usage: tests/vm/bench.sh [--rounds N] [--opens N] [--no-mig] [--raw] [--flavour F]
+# A boot can favour one driver by a few percent in all of its rounds
+# (Documentation/benchmarks.rst, boot E).  Two options look at the layout
+# as a cause: which virtual addresses and pages the drivers' modules get
+# (without KASLR, a module reloaded in the same boot gets the same
+# addresses again).  --pad LIST loads test-only padding modules before the
+# driver set of each pair of rounds (level 1: dmabuf_importer.ko, 2:
+# irqbypass_consumer.ko, 3: both; 0: none), taking LIST's levels in turn,
+# so that each driver runs at several layouts in one boot.  --aa is the
+# control: ours against ours, one of each pair unpadded ("A") and one padded
+# ("B", the levels of --pad, 3 if none is given), in the same alternating
+# order; with the same code on both sides, any ratio away from 1.0 beyond
+# the spread is the layout's doing.  The padding applies to vfio_bench's
+# part only (the migration part loads its modules itself); --aa implies
+# --no-mig.  The control found the layout alone worth up to 5-7% on some
+# figures, and not the same in two boots: one boot's ratios cannot resolve
+# a few percent.  --boots N boots N times and adds a table over the boots
+# (tests/vm/bench_report.py): the geometric means of the boots' ratios and
+# the ratios of all their rounds pooled.
+#
+# Usage: tests/vm/bench.sh [--rounds N] [--opens N] [--no-mig] [--pad LIST] [--aa]
+#                          [--boots N] [--raw] [--flavour F]
 #   --rounds N  rounds per driver (default 6: C, ours, ours, C, C, ours, ...)
 #   --opens N   vfio_bench's runs of open per round (default 20)
 #   --no-mig    vfio_bench only, no migration figures
+#   --pad LIST  padding levels (0-3, comma-separated) for the pairs of rounds,
+#               in turn (see above)
+#   --aa        ours against ours, unpadded (A) and padded (B)
+#   --boots N   boot N times (default 1), and summarise over the boots
 #   --raw       also print every round's figures
 #   --flavour F the kernel: bench (default) or test
 set -euo pipefail
@@ -54,104 +78,65 @@ opens=20
 tests='^vfio_bench|^vfio_mig@bench'
 raw=0
 flavour=bench
+pad=
+aa=0
+boots=1
 while [ $# -gt 0 ]; do
 	case $1 in
 	--flavour) flavour=${2:?}; shift 2 ;;
 	--rounds) rounds=${2:?}; shift 2 ;;
 	--opens) opens=${2:?}; shift 2 ;;
 	--no-mig) tests='^vfio_bench'; shift ;;
+	--pad) pad=${2:?}; shift 2 ;;
+	--aa) aa=1; tests='^vfio_bench'; shift ;;
+	--boots) boots=${2:?}; shift 2 ;;
 	--raw) raw=1; shift ;;
 	*) die "unknown argument '$1' (see the usage in $0)" ;;
 	esac
 done
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || die "--rounds: a positive number, not '$rounds'"
 [[ $opens =~ ^[1-9][0-9]*$ ]] && ((opens <= 2000)) || die "--opens: 1 to 2000, not '$opens'"
+[[ $boots =~ ^[1-9][0-9]*$ ]] || die "--boots: a positive number, not '$boots'"
+[ -z "$pad" ] || [[ $pad =~ ^[0-3](,[0-3])*$ ]] || die "--pad: levels 0 to 3, comma-separated, not '$pad'"
+((aa == 0)) || [ -n "$pad" ] || pad=3
+IFS=, read -r -a levels <<< "${pad:-0}"
 
-order=
+# Pair i of rounds: C then ours for even i, ours then C for odd i (with
+# --aa: A then B, B then A), both at padding level levels[i mod n] (with
+# --aa: only B).
+order= pads=
 for ((i = 0; i < rounds; i++)); do
-	if ((i % 2 == 0)); then order+=,c,rs; else order+=,rs,c; fi
+	level=${levels[i % ${#levels[@]}]}
+	if ((aa)); then
+		order+=,rs,rs
+		if ((i % 2 == 0)); then pads+=,0,$level; else pads+=,$level,0; fi
+	else
+		if ((i % 2 == 0)); then order+=,c,rs; else order+=,rs,c; fi
+		pads+=,$level,$level
+	fi
 done
-order=${order#,}
+order=${order#,} pads=${pads#,}
 
 kdir=$("$VFIO_RS_TOP/scripts/build-kernel.sh" --flavour "$flavour")
 modules=()
 [ "$flavour" = test ] || modules=(--modules "$(vfio_rs_modules_for "$kdir")")
 
+append="vfio_rs.bench_opens=$opens"
+[ -z "$pad" ] || append+=" vfio_rs.bench_pad=$pads"
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-VFIO_RS_VM_APPEND="${VFIO_RS_VM_APPEND:+$VFIO_RS_VM_APPEND }vfio_rs.bench_opens=$opens" \
-	VFIO_RS_VM_MEM=${VFIO_RS_VM_MEM:-6G} bash "$here/run.sh" --flavour "$flavour" "${modules[@]}" \
-	--drivers "$order" --tests "$tests" > "$out" 2>&1 || true
-console=$(sed -n 's/^console log: //p' "$out")
-[ -n "$console" ] && [ -f "$console" ] || { cat "$out"; die "no console log"; }
-echo "kernel: $flavour; drivers in order: $order; opens per round: $opens; console: $console"
-python3 - "$console" "$raw" <<'EOF'
-import re, statistics, sys
-
-console, raw = sys.argv[1], sys.argv[2] == "1"
-# round[drv] counts "=== driver <drv> ===" phases; "--- begin <drv>/<test>
-# ---" opens a section whose BENCH lines follow:
-#   vfio_bench: BENCH <name> <median> <p90> <n> <p10> <min>
-#   vfio_mig:   BENCH <name> <median>
-rounds = {}
-med = {}  # (drv, key) -> {round: median}
-p10 = {}  # (drv, key) -> {round: 10th percentile}
-garbled = []
-drv = dev = None
-for line in open(console, errors="replace"):
-    m = re.match(r"=== driver (\w+) ===", line)
-    if m:
-        rounds[m.group(1)] = rounds.get(m.group(1), 0) + 1
-        continue
-    m = re.match(r"--- begin (\w+)/(\S+) ---", line)
-    if m:
-        drv, test = m.groups()
-        dev = "edu" if "@edu" in test else "mlx5" if test.startswith("vfio_mig") else "igb"
-        continue
-    if not line.startswith("BENCH ") or not drv:
-        continue
-    # A kernel message can land in the middle of a line on the console:
-    # such a line is left out, and counted.
-    m = re.match(r"BENCH (\w+) (\d+)(?: \d+ \d+ (\d+) \d+)?\s*$", line)
-    if not m:
-        garbled.append(line.strip())
-        continue
-    key = (drv, dev + "/" + m.group(1))
-    med.setdefault(key, {})[rounds[drv]] = int(m.group(2))
-    if m.group(3):
-        p10.setdefault(key, {})[rounds[drv]] = int(m.group(3))
-
-def mid(v):
-    return statistics.median(v) if v else None
-
-def ratio(a, b):
-    return "%.3f" % (b / a) if a and b else "-"
-
-keys = sorted({k for _, k in med})
-print("%-22s %10s %10s %6s  %-9s %10s %10s %6s  %6s" %
-      ("benchmark (ns)", "C median", "ours", "ours/C", "spread", "C best", "ours best",
-       "ours/C", "p10"))
-for k in keys:
-    # Round i of C and round i of ours ran next to each other.
-    cr, rr = med.get(("c", k), {}), med.get(("rs", k), {})
-    pairs = [rr[i] / cr[i] for i in cr if i in rr and cr[i] and rr[i]]
-    c, r = list(cr.values()), list(rr.values())
-    spread = "%.2f-%.2f" % (min(pairs), max(pairs)) if pairs else "-"
-    cb, rb = min(c) if c else None, min(r) if r else None
-    cp = mid(list(p10.get(("c", k), {}).values()))
-    rp = mid(list(p10.get(("rs", k), {}).values()))
-    print("%-22s %10s %10s %6s  %-9s %10s %10s %6s  %6s" % (
-        k, "%d" % mid(c) if c else "-", "%d" % mid(r) if r else "-", ratio(mid(c), mid(r)),
-        spread, "%d" % cb if c else "-", "%d" % rb if r else "-", ratio(cb, rb),
-        ratio(cp, rp)))
-for g in garbled:
-    print("left out, a kernel message inside: %s" % g)
-if raw:
-    print()
-    print("per round (median ns):")
-    for k in keys:
-        for d in ("c", "rs"):
-            v = med.get((d, k), {})
-            print("%-22s %-3s %s" % (k, d, " ".join(
-                str(v[i]) if i in v else "-" for i in range(1, rounds.get(d, 0) + 1))))
-EOF
+consoles=()
+for ((boot = 1; boot <= boots; boot++)); do
+	VFIO_RS_VM_APPEND="${VFIO_RS_VM_APPEND:+$VFIO_RS_VM_APPEND }$append" \
+		VFIO_RS_VM_MEM=${VFIO_RS_VM_MEM:-6G} bash "$here/run.sh" --flavour "$flavour" "${modules[@]}" \
+		--drivers "$order" --tests "$tests" > "$out" 2>&1 || true
+	console=$(sed -n 's/^console log: //p' "$out")
+	[ -n "$console" ] && [ -f "$console" ] || { cat "$out"; die "no console log"; }
+	consoles+=("$console")
+done
+echo "kernel: $flavour; drivers in order: $order${pad:+; padding: $pads}; opens per round: $opens; boots: $boots"
+((boots > 1)) || echo "console: $console"
+report=()
+((raw == 0)) || report+=(--raw)
+((aa == 0)) || report+=(--aa)
+python3 "$here/bench_report.py" "${report[@]}" "${consoles[@]}"

@@ -51,6 +51,17 @@ prof_mig=$(cmdline_arg vfio_rs.prof_mig 50:1 | tr : ' ')
 # vfio_bench's runs of open (tests/vm/bench.sh --opens N); empty: its
 # default, a tenth of its 2000 iterations.
 bench_opens=$(cmdline_arg vfio_rs.bench_opens '')
+# The module padding of each driver set's load, in the order of $drivers
+# (tests/vm/bench.sh --pad and --aa): a comma list of levels, 0 (none) when
+# missing.  Level 1 loads the test-only dmabuf_importer.ko before the
+# driver set's modules, 2 irqbypass_consumer.ko, 3 both; they are unloaded
+# after the driver set's.  The drivers' module text and data then land at
+# other virtual addresses and on other pages than without it, which is how
+# bench.sh measures what the layout alone does to a boot's timings.  It
+# cannot be combined with vfio_dmabuf or vfio_irqbypass, which load those
+# modules themselves.
+bench_pad=$(cmdline_arg vfio_rs.bench_pad '' | tr , ' ')
+BENCH_PAD_SET=$bench_pad
 
 # The tests run between bind and unbind, in this order:
 #   name  device  timeout (seconds)
@@ -340,13 +351,49 @@ set_shmem_thp() {
 	echo "shmem THP: $(cat "$f")"
 }
 
+# The padding modules of level $1 (see bench_pad above), in load order.
+pad_modules() {
+	case $1 in
+	1) echo /vfio/dmabuf/dmabuf_importer.ko ;;
+	2) echo /vfio/irqbypass/irqbypass_consumer.ko ;;
+	3) echo /vfio/dmabuf/dmabuf_importer.ko /vfio/irqbypass/irqbypass_consumer.ko ;;
+	esac
+}
+
+# Loads the padding modules of level $1.
+pad_load() {
+	local ko
+	[ "${1:-0}" = 0 ] && return 0
+	# irqbypass_consumer needs irqbypass, which the driver sets load
+	# anyway: loading it first keeps it out of the layout's difference.
+	run_bounded 60 modprobe irqbypass
+	for ko in $(pad_modules "$1"); do
+		run_bounded 60 insmod "$ko"
+		[ $rc = 0 ] || { why="$why; padding: insmod $ko failed (rc $rc)"; return 1; }
+	done
+}
+
+# Unloads the padding modules of level $1.
+pad_unload() {
+	local ko
+	for ko in $(pad_modules "$1"); do
+		run_bounded 60 rmmod "$(basename "$ko" .ko)"
+		[ $rc = 0 ] || why="$why; padding: rmmod $ko failed (rc $rc)"
+	done
+}
+
 step_bind() {
 	local d=$1
 	why=
 	if vfio_modules_loaded; then
 		why="; vfio_pci or vfio_pci_core still loaded before bind"
-	else
+	elif pad_load "$PAD"; then
 		"load_$d"
+	fi
+	# Where the modules' code landed, when bench.sh looks at the layout.
+	if [ -n "$BENCH_PAD_SET" ] && [ -z "$why" ]; then
+		echo "layout: padding $PAD, vfio_pci_core .text $(cat /sys/module/vfio_pci_core/sections/.text 2>/dev/null)," \
+		     "vfio_pci .text $(cat /sys/module/vfio_pci/sections/.text 2>/dev/null)"
 	fi
 	if [ -z "$why" ] && ! [ -d "/sys/bus/pci/drivers/$VFIO_DRIVER" ]; then
 		why="; no PCI driver named $VFIO_DRIVER after loading"
@@ -394,6 +441,7 @@ step_unbind() {
 		[ $rc = 0 ] || why="$why; rmmod $mod failed (rc $rc)"
 	done
 	vfio_modules_loaded && why="$why; modules still loaded: $(ls -d /sys/module/vfio_pci* | xargs -n1 basename)"
+	pad_unload "$PAD"
 	if [ -z "$why" ]; then
 		result "$d" unbind pass "devices handed back, modules unloaded"
 	else
@@ -722,7 +770,16 @@ for d in $drivers; do
 	c|rs) ;;
 	*) result "$d" bind fail "unknown driver set '$d' (c or rs)"; continue ;;
 	esac
-	echo "=== driver $d ==="
+	# This load's padding level: the next of $bench_pad.
+	set -- $bench_pad
+	PAD=${1:-0}
+	[ $# = 0 ] || shift
+	bench_pad=$*
+	if [ "$PAD" = 0 ]; then
+		echo "=== driver $d ==="
+	else
+		echo "=== driver $d (padding $PAD) ==="
+	fi
 	DRIVER_SET=$d
 	kmsg "begin driver $d"
 	step_bind "$d"
