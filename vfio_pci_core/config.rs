@@ -305,8 +305,21 @@ impl<T: Driver> Device<T> {
         self.config.lock().as_ref().map_or(0, |v| v.interrupt_pin())
     }
 
+    /// [`Self::config_rw`] out of line, for [`Self::config_rw_dwords`] and
+    /// callers other than the fd's entries: the one copy of the config
+    /// logic besides the fd's.
+    #[inline(never)]
+    pub(crate) fn config_rw_outlined(&self, io: UserIo<'_>, write: bool) -> Result<usize> {
+        self.config_rw(io, write)
+    }
+
     /// A read or write of the config region (upstream's
     /// `vfio_pci_config_rw()`).
+    ///
+    /// Always inlined, with the config logic under it: into the fd's
+    /// config entry (`Device::config_rw_fd`), and into
+    /// [`Self::config_rw_outlined`].
+    #[inline(always)]
     pub(crate) fn config_rw(&self, io: UserIo<'_>, write: bool) -> Result<usize> {
         let pos = Position::from_file_pos(io.pos).offset;
         let cfg_size = u64::from(self.pdev.cfg_size());
@@ -341,14 +354,14 @@ impl<T: Driver> Device<T> {
             // CAST: `done` is below `io.count`, a `usize`; dword offsets fit in `usize`.
             let in_dword = ((pos + done as u64) % 4) as usize;
             let n = (io.count - done).min(4 - in_dword);
-            done += self.config_rw(io.part(done, n), write)?;
+            done += self.config_rw_outlined(io.part(done, n), write)?;
         }
         Ok(done)
     }
 
     /// The dword path of [`Self::config_rw`]: `buf.len()` bytes at `pos`,
     /// from or to the user's `user`.
-    #[inline]
+    #[inline(always)]
     fn config_rw_user(
         &self,
         virt: &VirtConfig,

@@ -163,8 +163,10 @@ impl IoctlArg {
 /// BAR read (net of this function, 18 to 23 fewer).  The dword, what most
 /// accesses are, is tested alone and inlined here: testing all four sizes
 /// inline compiled to a power-of-two dispatch of five branches.  The
-/// reading side is [`copy_reg_from_user`].  A fault is `EFAULT`.
-#[inline]
+/// reading side is [`copy_reg_from_user`].  A fault is `EFAULT`.  Always
+/// inlined: out of line, as the compiler made it once the config entry had
+/// two copies, it cost a config read 11 instructions.
+#[inline(always)]
 pub(crate) fn copy_reg_to_user(to: UserPtr, buf: &[u8]) -> Result {
     match <&[u8; 4]>::try_from(buf) {
         Ok(b) => UserSlice::new(to, 4).writer().write(b),
@@ -178,8 +180,9 @@ pub(crate) fn copy_reg_to_user(to: UserPtr, buf: &[u8]) -> Result {
 /// One call of `_copy_from_user()`, as C's `copy_from_user()` of a small
 /// size compiles to; `UserSliceReader::read_slice` is a call into the
 /// kernel crate and its C helper, 29 instructions more on every config
-/// and BAR write.  A fault is `EFAULT`.
-#[inline]
+/// and BAR write.  A fault is `EFAULT`.  Always inlined, as
+/// [`copy_reg_to_user`].
+#[inline(always)]
 pub(crate) fn copy_reg_from_user(from: UserPtr, buf: &mut [u8]) -> Result {
     // SAFETY: `buf` is valid for writes of `buf.len()` bytes.  `_copy_from_user()`
     // takes any user address: it checks the range (`access_ok()`), copies what it

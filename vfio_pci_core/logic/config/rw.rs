@@ -189,9 +189,10 @@ impl VirtConfig {
     /// Returns the bytes done, which is all of them, or the first error
     /// (pieces before it stay done, as upstream).
     ///
-    /// Inline, as [`Self::read`]: the kernel's one caller has each take its
+    /// Always inline, as [`Self::read`]: the kernel's two callers (the
+    /// fd's config entry and its out-of-line copy) have each take its
     /// arguments in registers and return in them, not through memory.
-    #[inline]
+    #[inline(always)]
     pub fn rw<H: RwHost + ?Sized>(
         &self,
         host: &mut H,
@@ -227,7 +228,7 @@ impl VirtConfig {
     /// The read side of [`Self::rw`]: no piece of a read takes
     /// `memory_lock` or has effects, so reads run this loop of their own,
     /// in which a piece loses its write half.
-    #[inline]
+    #[inline(always)]
     pub fn read<P: PhysConfig + ?Sized>(
         &self,
         phys: &mut P,
