@@ -317,7 +317,7 @@ impl<T: Driver> Device<T> {
     /// `vfio_pci_config_rw()`).
     ///
     /// Always inlined, with the config logic under it: into the fd's
-    /// config entry (`Device::config_rw_fd`), and into
+    /// config entry (`Device::region_rw_fd::<true>`), and into
     /// [`Self::config_rw_outlined`].
     #[inline(always)]
     pub(crate) fn config_rw(&self, io: UserIo<'_>, write: bool) -> Result<usize> {

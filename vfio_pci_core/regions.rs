@@ -113,37 +113,48 @@ impl<T: Driver> Device<T> {
     /// The core's region read through the device fd.
     #[inline]
     pub fn core_read(&self, io: UserIo<'_>) -> Result<usize> {
-        if io.count == 0 {
-            return Ok(0);
-        }
-        let (buf, count, pos, open) = io.into_parts();
-        if Position::from_file_pos(pos).index == VFIO_PCI_CONFIG_REGION_INDEX {
-            return done_or_errno(self.config_rw_fd(buf, count, pos, open, false));
-        }
-        done_or_errno(self.region_rw_fd(buf, count, pos, open, false))
+        self.core_rw(io, false)
     }
 
     /// The core's region write through the device fd.
     #[inline]
     pub fn core_write(&self, io: UserIo<'_>) -> Result<usize> {
+        self.core_rw(io, true)
+    }
+
+    /// [`Self::core_read`] and [`Self::core_write`]: the config region
+    /// goes to its own entry, the others to the shared one.
+    ///
+    /// A config access then runs one function of the core's own (and the
+    /// runtime-PM helpers), with [`Self::config_rw`] and the config logic
+    /// inlined.  Through the shared entry, whose frame and saved registers
+    /// are the inlined BAR path's, it ran two: about 35 instructions more
+    /// than C's `vfio_pci_rw()` and `vfio_pci_config_rw()`
+    /// (`Documentation/benchmarks.rst`).
+    #[inline(always)]
+    fn core_rw(&self, io: UserIo<'_>, write: bool) -> Result<usize> {
         if io.count == 0 {
             return Ok(0);
         }
         let (buf, count, pos, open) = io.into_parts();
-        if Position::from_file_pos(pos).index == VFIO_PCI_CONFIG_REGION_INDEX {
-            return done_or_errno(self.config_rw_fd(buf, count, pos, open, true));
-        }
-        done_or_errno(self.region_rw_fd(buf, count, pos, open, true))
+        done_or_errno(
+            if Position::from_file_pos(pos).index == VFIO_PCI_CONFIG_REGION_INDEX {
+                self.region_rw_fd::<true>(buf, count, pos, open, write)
+            } else {
+                self.region_rw_fd::<false>(buf, count, pos, open, write)
+            },
+        )
     }
 
     /// A region access with the device awake ([`Self::awake`]), out of
     /// line, with the access's fields and the result in registers: bytes
-    /// done, or a negative errno.  A
-    /// `UserIo` (three words) goes by reference and a `Result<usize>`
-    /// comes back through memory; passing those, the fd's entries ran 29
-    /// instructions an access, 17 now (C's `vfio_pci_core_read()`: 5).
+    /// done, or a negative errno.  A `UserIo` (three words) goes by
+    /// reference and a `Result<usize>` comes back through memory; passing
+    /// those, the fd's entries ran 29 instructions an access, 17 now (C's
+    /// `vfio_pci_core_read()`: 5).  `CONFIG` is the config region's own
+    /// instance ([`Self::core_rw`]), with [`Self::config_rw`] inlined.
     #[inline(never)]
-    fn region_rw_fd(
+    fn region_rw_fd<const CONFIG: bool>(
         &self,
         buf: UserPtr,
         count: usize,
@@ -152,27 +163,13 @@ impl<T: Driver> Device<T> {
         write: bool,
     ) -> isize {
         let io = UserIo::from_parts(buf, count, pos, open);
-        done_to_isize(self.awake(|| self.region_rw(io, write)))
-    }
-
-    /// [`Self::region_rw_fd`] of the config region, which the fd's entries
-    /// send here first: its one call, [`Self::config_rw`], is inlined, so
-    /// a config access runs one function of the core's own (and the
-    /// runtime-PM helpers), where through `region_rw_fd`, whose frame and
-    /// saved registers are the BAR path's, it ran two: about 35
-    /// instructions more than C's `vfio_pci_rw()` and `vfio_pci_config_rw()`
-    /// (`Documentation/benchmarks.rst`).
-    #[inline(never)]
-    fn config_rw_fd(
-        &self,
-        buf: UserPtr,
-        count: usize,
-        pos: u64,
-        open: FdOpen<'_>,
-        write: bool,
-    ) -> isize {
-        let io = UserIo::from_parts(buf, count, pos, open);
-        done_to_isize(self.awake(|| self.config_rw(io, write)))
+        done_to_isize(self.awake(|| {
+            if CONFIG {
+                self.config_rw(io, write)
+            } else {
+                self.region_rw(io, write)
+            }
+        }))
     }
 
     /// Runs `access` with the device woken (and kept awake) meanwhile;
@@ -190,7 +187,7 @@ impl<T: Driver> Device<T> {
         let pos = Position::from_file_pos(io.pos);
         match pos.index {
             // Not from the fd, whose entries send the config region to
-            // `config_rw_fd`: out of line here.
+            // `region_rw_fd::<true>`: out of line here.
             VFIO_PCI_CONFIG_REGION_INDEX => self.config_rw_outlined(io, write),
             0..=5 => self.bar_rw(pos, io, write),
             VFIO_PCI_ROM_REGION_INDEX if !write => self.rom_read(pos, io),
