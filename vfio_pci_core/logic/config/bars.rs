@@ -103,7 +103,9 @@ impl VirtConfig {
     }
 
     /// `vfio_need_bar_restore()`: whether a BAR the device had at init no
-    /// longer holds its value (a reset we did not see).
+    /// longer holds its value (a reset we did not see).  Run by every
+    /// COMMAND write: always inlined there, as C's is.
+    #[inline(always)]
     pub(super) fn need_bar_restore<P: PhysConfig + ?Sized>(&self, phys: &mut P) -> bool {
         let mut pos = PCI_BASE_ADDRESS_0;
         for &rbar in self.rbar.iter().take(PCI_STD_NUM_BARS) {

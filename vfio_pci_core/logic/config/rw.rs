@@ -66,7 +66,8 @@ impl VirtConfig {
     }
 
     /// The size of the piece at `pos` of an access of `count` bytes.
-    #[inline]
+    /// Always inlined into the piece loops, which call it once a piece.
+    #[inline(always)]
     fn piece_len(&self, pos: usize, count: usize) -> usize {
         let count = count.min(self.cap_remaining_dword(pos));
         if count >= 4 && pos.is_multiple_of(4) {
