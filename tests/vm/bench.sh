@@ -133,6 +133,13 @@ for ((boot = 1; boot <= boots; boot++)); do
 	console=$(sed -n 's/^console log: //p' "$out")
 	[ -n "$console" ] && [ -f "$console" ] || { cat "$out"; die "no console log"; }
 	consoles+=("$console")
+	# The boot's own checks (binds, the benchmark programs, dmesg-clean:
+	# no Oops, WARNING, BUG or leak report) are not the benchmark's
+	# subject, but a failed one must not pass silently.
+	if grep -q '^not ok ' "$out"; then
+		echo "boot $boot: failed checks (the figures below may not be the drivers' own):"
+		grep '^not ok ' "$out"
+	fi
 done
 echo "kernel: $flavour; drivers in order: $order${pad:+; padding: $pads}; opens per round: $opens; boots: $boots"
 ((boots > 1)) || echo "console: $console"
