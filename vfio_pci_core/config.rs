@@ -195,7 +195,7 @@ impl<T: Driver> RwHost for Host<'_, T> {
             dev.dma_buf_restore(&mut mem);
         }
         if let Some(readrq) = effects.readrq {
-            dev.pdev.set_readrq(readrq);
+            dev.pdev.set_readrq(readrq.into());
         }
     }
 }

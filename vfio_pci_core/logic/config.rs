@@ -252,8 +252,12 @@ pub struct Effects {
     /// then `dma_buf_move(vdev, false)` if memory is enabled, `up_write`.
     pub reset_function: bool,
     /// The user changed Max_Read_Request_Size: after the reset above,
-    /// `pcie_set_readrq(pdev, max(readrq, pcie_get_mps(pdev)))`.
-    pub readrq: Option<u32>,
+    /// `pcie_set_readrq(pdev, max(readrq, pcie_get_mps(pdev)))`, in
+    /// bytes (at most 128 << 7).
+    ///
+    /// A `u16`, so that `Result<Effects, i32>` fits in one register and
+    /// the write handlers return it there rather than through memory.
+    pub readrq: Option<u16>,
 }
 
 impl Effects {
@@ -272,6 +276,9 @@ impl Effects {
         *self == Self::NONE
     }
 }
+
+// The write handlers' result fits in a register (see `Effects::readrq`).
+const _: () = assert!(core::mem::size_of::<Result<Effects, i32>>() <= 8);
 
 /// Two capabilities claim the same byte (upstream warns "PCI config
 /// conflict" for each byte).
@@ -343,16 +350,21 @@ pub struct VirtConfig {
     has_msi_perm: bool,
     /// Flags of that MSI capability.
     msi_flags: u16,
-    /// The bytes from the first MSI byte in the map to the last, for
-    /// [`VirtConfig::needs_irq_context`] (empty with no MSI capability;
-    /// with two MSI capabilities, as a broken device may have, it also
-    /// holds the bytes between them, which only costs those accesses the
-    /// interrupt lock).
+    /// The bytes from the first byte given to an MSI capability to the
+    /// last, for [`VirtConfig::needs_irq_context`] (empty with no MSI
+    /// capability).  With two MSI capabilities, as a broken device may
+    /// have, it also holds the bytes between them, and bytes that a later
+    /// capability took back stay in it: that only costs those accesses
+    /// the interrupt lock.
     msi_span: (u16, u16),
     /// The device has extended capabilities to walk.
     extended_caps: bool,
     /// The user disabled INTx through the virtual COMMAND bit.
     virq_disabled: AtomicBool,
+    /// Every byte of the standard header is [`PCI_CAP_ID_BASIC`]'s in the
+    /// map, as on any device whose capability pointers all point past the
+    /// header: accesses there skip the map.
+    header_basic: bool,
     /// What the init was told.
     facts: DeviceFacts,
 }
@@ -377,6 +389,7 @@ impl VirtConfig {
             msi_span: (0, 0),
             extended_caps: false,
             virq_disabled: AtomicBool::new(false),
+            header_basic: false,
             facts: DeviceFacts {
                 cfg_size: 0,
                 vendor: 0,
@@ -458,6 +471,9 @@ impl VirtConfig {
         let v = self.vconfig.get_mut(pos..end).ok_or(-EINVAL)?;
         for (b, byte) in v.iter_mut().zip(bytes) {
             *b.get_mut() = *byte;
+        }
+        if pos < PCI_STD_HEADER_SIZEOF && end > pos {
+            self.header_basic = false;
         }
         Ok(())
     }

@@ -125,6 +125,8 @@ impl VirtConfig {
         if let Some(header) = self.pci_config_map.get_mut(..PCI_STD_HEADER_SIZEOF) {
             header.fill(PCI_CAP_ID_BASIC);
         }
+        // Until a capability claims a byte of the header.
+        self.header_basic = true;
         self.has_msi_perm = false;
         self.msi_flags = 0;
         self.msi_span = (0, 0);
@@ -166,22 +168,7 @@ impl VirtConfig {
 
         self.cap_init(phys, &mut notes)?;
         self.ecap_init(phys, &mut notes)?;
-        self.msi_span = self.find_msi_span();
         Ok(notes)
-    }
-
-    /// The span of the map's MSI bytes (all in standard space): checking
-    /// an access against it costs two compares where scanning the map
-    /// cost a loop, on every config access.
-    fn find_msi_span(&self) -> (u16, u16) {
-        let std = self.pci_config_map.get(..PCI_CFG_SPACE_SIZE).unwrap_or(&[]);
-        let lo = std.iter().position(|&c| c == PCI_CAP_ID_MSI);
-        let hi = std.iter().rposition(|&c| c == PCI_CAP_ID_MSI);
-        match (lo, hi) {
-            // CAST: below PCI_CFG_SPACE_SIZE.
-            (Some(lo), Some(hi)) => (lo as u16, hi as u16 + 1),
-            _ => (0, 0),
-        }
     }
 
     /// `vfio_fill_vconfig_bytes()`: copies the device's bytes into
@@ -211,25 +198,49 @@ impl VirtConfig {
     /// Gives bytes `pos..pos + len` (cut at the end of config space) to
     /// capability `id`, noting bytes that already had an owner.  Returns
     /// the length given.
+    ///
+    /// Also keeps [`VirtConfig::header_basic`] and
+    /// [`VirtConfig::msi_span`] up to date, so that no pass over the map
+    /// follows the walk.
     fn claim(&mut self, pos: usize, len: usize, id: u16, notes: &mut InitNotes) -> usize {
         let end = pos.saturating_add(len).min(self.cfg_size());
         let Some(map) = self.pci_config_map.get_mut(pos..end) else {
             return 0;
         };
-        for (i, byte) in map.iter_mut().enumerate() {
-            if *byte != PCI_CAP_ID_INVALID {
-                notes.overlaps = notes.overlaps.saturating_add(1);
-                if notes.first_overlap.is_none() {
+        if !all_unowned(map) {
+            let taken = map.iter().filter(|&&b| b != PCI_CAP_ID_INVALID).count();
+            // CAST: at most 4096 bytes.
+            notes.overlaps = notes.overlaps.saturating_add(taken as u32);
+            if notes.first_overlap.is_none() {
+                if let Some((i, &was)) = map
+                    .iter()
+                    .enumerate()
+                    .find(|&(_, &b)| b != PCI_CAP_ID_INVALID)
+                {
                     notes.first_overlap = Some(Overlap {
                         // CAST: below cfg_size, at most 4096.
                         pos: (pos + i) as u16,
-                        was: *byte,
+                        was,
                         now: id,
                     });
                 }
             }
-            // CAST: upstream memset()s the ID, keeping its low byte.
-            *byte = id as u8;
+        }
+        // CAST: upstream memset()s the ID, keeping its low byte.
+        map.fill(id as u8);
+        if end > pos {
+            if pos < PCI_STD_HEADER_SIZEOF {
+                self.header_basic = false;
+            }
+            if pos < PCI_CFG_SPACE_SIZE && id == u16::from(PCI_CAP_ID_MSI) {
+                // CAST: below PCI_CFG_SPACE_SIZE (standard capabilities
+                // end there).
+                let (lo, hi) = (pos as u16, end.min(PCI_CFG_SPACE_SIZE) as u16);
+                self.msi_span = match self.msi_span {
+                    (0, 0) => (lo, hi),
+                    (a, b) => (a.min(lo), b.max(hi)),
+                };
+            }
         }
         end - pos
     }
@@ -534,4 +545,16 @@ impl VirtConfig {
             _ => Ok(0),
         }
     }
+}
+
+/// Whether no byte of `map` has an owner yet, eight bytes at a time: the
+/// kernel is built without SIMD, and a byte loop over the capabilities of
+/// a PCIe device cost about 2000 instructions an open.
+fn all_unowned(map: &[u8]) -> bool {
+    const UNOWNED: u64 = u64::from_ne_bytes([PCI_CAP_ID_INVALID; 8]);
+    let mut chunks = map.chunks_exact(8);
+    chunks
+        .by_ref()
+        .all(|c| <[u8; 8]>::try_from(c).ok().map(u64::from_ne_bytes) == Some(UNOWNED))
+        && chunks.remainder().iter().all(|&b| b == PCI_CAP_ID_INVALID)
 }

@@ -46,8 +46,20 @@ impl VirtConfig {
 
     /// `vfio_pci_cap_remaining_dword()`: bytes from `pos` to the end of
     /// its dword or of its capability, whichever comes first.
-    #[inline]
+    ///
+    /// Always inlined, the header's answer first: the bytes of a dword
+    /// there are all the header's, and the map need not be read.
+    #[inline(always)]
     fn cap_remaining_dword(&self, pos: usize) -> usize {
+        if pos < PCI_STD_HEADER_SIZEOF && self.header_basic {
+            return 4 - pos % 4;
+        }
+        self.cap_remaining_dword_map(pos)
+    }
+
+    /// [`Self::cap_remaining_dword`] from the map.
+    #[inline]
+    fn cap_remaining_dword_map(&self, pos: usize) -> usize {
         // Most accesses are dwords owned by one capability.
         if pos.is_multiple_of(4) {
             if let Some(&[a, b, c, d]) = pos.checked_add(4).and_then(|end| self.map_slice(pos, end))
@@ -82,6 +94,9 @@ impl VirtConfig {
     /// The permission bits serving `pos`, and where their capability starts.
     #[inline(always)]
     fn perm_at(&self, pos: usize) -> (&'static perm::Perm, usize) {
+        if pos < PCI_STD_HEADER_SIZEOF && self.header_basic {
+            return (perm::cap_perm(PCI_CAP_ID_BASIC), 0);
+        }
         let cap_id = self.map_at(pos);
         match cap_id {
             PCI_CAP_ID_INVALID => (&perm::UNASSIGNED, pos),

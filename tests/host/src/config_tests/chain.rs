@@ -320,6 +320,26 @@ fn overlapping_caps_are_noted() {
 }
 
 #[test]
+fn overlap_in_the_last_bytes_is_noted() {
+    // The MSI capability (10 bytes from 0x48) meets the vendor one at
+    // 0x50 in its last two bytes only.
+    let mut d = conventional(0x50);
+    d.fake.set32(0x50, 0x0008_4809).set32(0x48, 0x0000_0005);
+    let (vc, notes) = d.open_notes();
+    assert_eq!(notes.overlaps, 2);
+    assert_eq!(
+        notes.first_overlap,
+        Some(Overlap {
+            pos: 0x50,
+            was: 0x09,
+            now: 0x05
+        })
+    );
+    assert_eq!(vc.pci_config_map()[0x51], 0x05);
+    assert_eq!(vc.pci_config_map()[0x52], 0x09);
+}
+
+#[test]
 fn bad_cfg_size_is_einval() {
     let mut d = edu();
     for size in [0u16, 60, 102, 4100] {
@@ -352,4 +372,27 @@ fn uninitialized_config_refuses_access() {
         Err(-EFAULT)
     );
     assert!(d.fake.log.is_empty());
+}
+
+#[test]
+fn a_capability_in_the_header_takes_its_bytes_over() {
+    // A broken device whose capability pointer points into the header:
+    // its vendor capability at 0x32 owns the ROM BAR's upper half, as
+    // upstream's map has it, and a dword read of the ROM BAR is cut there.
+    let mut d = conventional(0x32);
+    d.fake.set8(0x32, 0x09).set8(0x33, 0x00);
+    let (mut vc, notes) = d.open_notes();
+    assert_eq!(notes.first_overlap.map(|o| o.pos), Some(0x32));
+    assert_eq!(vc.pci_config_map()[0x31], 0x00);
+    assert_eq!(vc.pci_config_map()[0x32], 0x09);
+    d.fake.log.clear();
+    // The ROM BAR's half from vconfig (zero: no ROM), the capability's
+    // half (ID 9, next 0) from the device.
+    assert_eq!(rd32(&mut vc, &mut d.fake, 0x30), 0x0009_0000);
+    assert_eq!(d.fake.reads(), vec![(0x32, 2)]);
+    // Its writes are raw: they reach the device, where the ROM BAR's go
+    // to vconfig.
+    d.fake.log.clear();
+    wr32(&mut vc, &mut d.fake, 0x30, 0x1234_5678);
+    assert_eq!(d.fake.writes(), vec![(0x32, 2, 0x1234)]);
 }

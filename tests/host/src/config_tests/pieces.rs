@@ -127,6 +127,14 @@ fn virtualized_bytes_never_reach_the_device() {
     assert_eq!(rd32(&mut vc, &mut d.fake, 0xfc), 0xaabb_ccdd);
     assert!(d.fake.log.is_empty());
     assert_eq!(vc.virtualize(4094, &[0; 4]), Err(-EINVAL));
+
+    // In the header too, where the subsystem IDs otherwise come from the
+    // device, and a dword is cut where the virtual bytes start.
+    assert_eq!(vc.virtualize(0x2e, &[5, 6]), Ok(()));
+    assert_eq!(rd16(&mut vc, &mut d.fake, 0x2e), 0x0605);
+    assert!(d.fake.log.is_empty());
+    rd32(&mut vc, &mut d.fake, 0x2c);
+    assert_eq!(d.fake.reads(), [(0x2c, 2)]);
 }
 
 #[test]
