@@ -240,10 +240,31 @@ impl PciDev {
 impl<T: Driver> Device<T> {
     /// Builds the virtual config space at open (upstream's
     /// `vfio_config_init()`); returns whether memory decode is on in it.
+    ///
+    /// The first open allocates it, and later ones build it again in the
+    /// same allocation, which lives until the device is released.
+    /// Upstream allocates `cfg_size` bytes twice at each open; ours is a
+    /// `VirtConfig` of 8 KiB and more, which each open took from the page
+    /// allocator and cleared, and which `init` cleared again: work that
+    /// `tests/vm/profile.sh` hardly shows, since the clearing is `rep
+    /// stos` loops, which it counts once per block run.
     pub(crate) fn config_init(&self, nointx: bool) -> Result<bool> {
-        let mut virt = KBox::init(pin_init::init_zeroed::<VirtConfig>(), GFP_KERNEL)?;
+        let facts = self.pdev.config_facts(nointx);
+        let mut cfg = self.config.lock();
+        // Open runs with no device fd open, so no reader holds a reference
+        // into the config; withdrawn in case a variant driver's failed open
+        // left it published (its `close_device` then never ran).
+        self.config_open
+            .store(core::ptr::null_mut(), Ordering::Relaxed);
+        let virt = match &mut *cfg {
+            Some(virt) => virt,
+            slot => slot.insert(KBox::init(
+                pin_init::init_zeroed::<VirtConfig>(),
+                GFP_KERNEL,
+            )?),
+        };
         let notes = virt
-            .init(&mut Phys(&self.pdev), &self.pdev.config_facts(nointx))
+            .init(&mut Phys(&self.pdev), &facts)
             .map_err(Error::from_errno)?;
         if let Some(pin) = notes.bogus_vf_intx_pin {
             dev_info!(
@@ -263,22 +284,20 @@ impl<T: Driver> Device<T> {
             );
         }
         let enabled = virt.command_memory_enabled();
-        let mut cfg = self.config.lock();
         // Release: a reader that sees the pointer sees the initialized config.
         self.config_open.store(
-            core::ptr::from_ref::<VirtConfig>(&*virt).cast_mut(),
+            core::ptr::from_ref::<VirtConfig>(&**virt).cast_mut(),
             Ordering::Release,
         );
-        *cfg = Some(virt);
         Ok(enabled)
     }
 
-    /// Drops the virtual config space at last close.
+    /// Withdraws the virtual config space at last close (upstream frees
+    /// it; ours keeps the allocation for the next open).
     pub(crate) fn config_free(&self) {
-        let mut cfg = self.config.lock();
+        let _cfg = self.config.lock();
         self.config_open
             .store(core::ptr::null_mut(), Ordering::Relaxed);
-        *cfg = None;
     }
 
     /// The virtual config space, without `config`'s lock (as upstream reads
@@ -291,18 +310,25 @@ impl<T: Driver> Device<T> {
     fn config_of<'a>(&'a self, _io: &UserIo<'a>) -> Option<&'a VirtConfig> {
         let virt = self.config_open.load(Ordering::Acquire);
         // SAFETY: A non-null `config_open` points into the `KBox` that `config`
-        // holds; `config_free` clears it before dropping that box, and runs only
-        // from `core_close`, which takes `close_device`'s `CloseToken` (only the
-        // VFIO core's last close makes one), so not while a `UserIo` lives (see
-        // above): the config outlives `'a`.  Nothing makes a `&mut VirtConfig`
-        // from the box once it is published: accesses go through `&VirtConfig`,
-        // whose state that changes is atomic.
+        // holds, which is never dropped nor replaced before the device is (only
+        // `config_init` fills an empty `config`).  `config_free` clears the
+        // pointer, and runs only from `core_close`, which takes `close_device`'s
+        // `CloseToken` (only the VFIO core's last close makes one), so not while
+        // a `UserIo` lives (see above); `config_init` makes a `&mut VirtConfig`
+        // only while the pointer is null, at open, before any `UserIo` of that
+        // open exists: the `&VirtConfig` lives for `'a` without a `&mut` to it.
+        // Accesses go through `&VirtConfig`, whose state that changes is
+        // atomic.
         unsafe { virt.as_ref() }
     }
 
     /// The INTx pin as userspace sees it (0: no INTx).
     pub(crate) fn virtual_interrupt_pin(&self) -> u8 {
-        self.config.lock().as_ref().map_or(0, |v| v.interrupt_pin())
+        let cfg = self.config.lock();
+        if self.config_open.load(Ordering::Relaxed).is_null() {
+            return 0;
+        }
+        cfg.as_ref().map_or(0, |v| v.interrupt_pin())
     }
 
     /// [`Self::config_rw`] out of line, for [`Self::config_rw_dwords`] and

@@ -154,9 +154,9 @@ pub struct Device<T: Driver> {
     pub(crate) sriov: Sriov,
     #[pin]
     pub(crate) open: Mutex<OpenState>,
-    /// Owns the virtual config space while the device is open; held to
-    /// create and free it.  Accesses through the fd take no lock (see
-    /// `config_rw_virt`).
+    /// Owns the virtual config space, from the first open on (each open
+    /// builds it again); held to build and withdraw it.  Accesses through
+    /// the fd take no lock (see `config_rw_virt`).
     #[pin]
     pub(crate) config: Mutex<Option<KBox<VirtConfig>>>,
     /// The config that `config` holds, published for lock-free readers;

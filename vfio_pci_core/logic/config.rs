@@ -18,7 +18,8 @@
 //!
 //! - `vfio_config_init()`: allocate a zeroed [`VirtConfig`] (all-zero bytes
 //!   are a valid, empty value: every field is an integer, a `bool` or an
-//!   array of them) and call [`VirtConfig::init`]; log the [`InitNotes`].
+//!   array of them), or reuse the one of an earlier open, and call
+//!   [`VirtConfig::init`]; log the [`InitNotes`].
 //! - `vfio_pci_config_rw()`: call [`VirtConfig::rw`] with the in-region
 //!   offset; it cuts the access like upstream and calls [`RwHost`] around
 //!   and after each piece.  A variant driver that needs the pieces calls

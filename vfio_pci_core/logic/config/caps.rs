@@ -118,10 +118,18 @@ impl VirtConfig {
     ) -> Result<InitNotes, i32> {
         let mut notes = InitNotes::default();
 
-        for b in self.vconfig.iter_mut() {
-            *b.get_mut() = 0;
+        // The kernel builds the config of each open in the allocation of
+        // the first.  No access reaches past `cfg_size`, so only the bytes
+        // below it need resetting (256 of 4096 without extended space).
+        let size = usize::from(facts.cfg_size);
+        if let Some(v) = self.vconfig.get_mut(..size) {
+            for b in v {
+                *b.get_mut() = 0;
+            }
         }
-        self.pci_config_map.fill(PCI_CAP_ID_INVALID);
+        if let Some(map) = self.pci_config_map.get_mut(..size) {
+            map.fill(PCI_CAP_ID_INVALID);
+        }
         if let Some(header) = self.pci_config_map.get_mut(..PCI_STD_HEADER_SIZEOF) {
             header.fill(PCI_CAP_ID_BASIC);
         }
