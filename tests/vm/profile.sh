@@ -17,7 +17,8 @@
 # phase's total also holds what interrupts add, a few percent: compare
 # the getpid rows), where TCG timings on this host are bimodal
 # (Documentation/benchmarks.rst); counts do not
-# weigh what an instruction costs (an MMIO exit, a cache miss), so the
+# weigh what an instruction costs (an MMIO exit, a cache miss), and a
+# `rep stos`/`rep movs` counts once per block run whatever it moves, so the
 # benchmark (tests/vm/bench.sh) remains the measure of speed, and this the
 # tool to find what to cut.  One vCPU, so that the other one's work stays
 # out of the counts.
