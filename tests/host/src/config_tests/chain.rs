@@ -304,39 +304,33 @@ fn pin_is_hidden_without_irq_or_with_nointx() {
 
 #[test]
 fn overlapping_caps_are_noted() {
-    let mut d = conventional(0x40);
-    d.fake.set32(0x40, 0x0020_5009).set32(0x50, 0x0000_0005);
-    let (vc, notes) = d.open_notes();
-    assert_eq!(notes.overlaps, 10);
-    assert_eq!(
-        notes.first_overlap,
-        Some(Overlap {
-            pos: 0x50,
-            was: 0x09,
-            now: 0x05
-        })
-    );
-    assert_eq!(vc.pci_config_map()[0x50], 0x05);
-}
-
-#[test]
-fn overlap_in_the_last_bytes_is_noted() {
-    // The MSI capability (10 bytes from 0x48) meets the vendor one at
-    // 0x50 in its last two bytes only.
-    let mut d = conventional(0x50);
-    d.fake.set32(0x50, 0x0008_4809).set32(0x48, 0x0000_0005);
-    let (vc, notes) = d.open_notes();
-    assert_eq!(notes.overlaps, 2);
-    assert_eq!(
-        notes.first_overlap,
-        Some(Overlap {
-            pos: 0x50,
-            was: 0x09,
-            now: 0x05
-        })
-    );
-    assert_eq!(vc.pci_config_map()[0x51], 0x05);
-    assert_eq!(vc.pci_config_map()[0x52], 0x09);
+    // (first, its dword, the MSI capability's dword at, overlaps, the
+    // MSI's last byte): the MSI capability (10 bytes) takes the last 10
+    // bytes of a vendor capability's 32; then the first 2 of a vendor
+    // capability of 8 with its own last 2 bytes only, past its last
+    // eight-byte chunk.
+    for (first, vendor, msi, overlaps, last) in [
+        (0x40u8, 0x0020_5009u32, 0x50u64, 10u32, 0x59usize),
+        (0x50, 0x0008_4809, 0x48, 2, 0x51),
+    ] {
+        let mut d = conventional(first);
+        d.fake
+            .set32(usize::from(first), vendor)
+            .set32(msi as usize, 0x0000_0005);
+        let (vc, notes) = d.open_notes();
+        assert_eq!(notes.overlaps, overlaps, "{first:#x}");
+        assert_eq!(
+            notes.first_overlap,
+            Some(Overlap {
+                pos: 0x50,
+                was: 0x09,
+                now: 0x05
+            })
+        );
+        assert_eq!(vc.pci_config_map()[0x50], 0x05);
+        assert_eq!(vc.pci_config_map()[last], 0x05);
+        assert_eq!(vc.pci_config_map()[last + 1], 0x09, "{first:#x}");
+    }
 }
 
 #[test]
