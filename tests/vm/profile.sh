@@ -11,7 +11,14 @@
 # on two mlx5_sim VFs; --mig N:MIB for N of MIB MiB) with the
 # in-tree C drivers and then with ours, and prints per phase the
 # instructions per operation of both drivers and the functions that
-# differ most (tests/vm/profile/report.py).
+# differ most (tests/vm/profile/report.py).  It also prints the block
+# transitions that TCG does not chain (a jump or fall-through between
+# blocks that start on different pages, a return, an indirect call) and,
+# of those, the lookups that miss the vCPU's jump cache as the plugin
+# models it: two hot blocks whose addresses hash to one of its 4096 slots
+# evict each other on every operation, and each miss costs a lookup in
+# QEMU's global table.  That is TCG's alone, no cost on hardware, but it
+# moves the benchmark: see "the jump cache" in Documentation/benchmarks.rst.
 #
 # A function's instruction count is exact and repeats from run to run (a
 # phase's total also holds what interrupts add, a few percent: compare

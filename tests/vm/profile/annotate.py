@@ -16,7 +16,9 @@ profile.sh builds).
 For each matching function, prints the translated blocks the phase ran
 in it, in address order, each with the times per operation it ran and
 its instructions from `objdump -dr` of MODULE_KO, with the callee of each
-call; then the instructions per operation.  A block is found by its
+call, and, for a block that TCG entered through a lookup rather than a
+chained jump, the lookups and jump cache misses per operation and the
+jump cache slot; then the instructions per operation.  A block is found by its
 offset from the function's start, which is the same in the guest and in
 the file.  This is how the region paths' instructions were cut
 (Documentation/benchmarks.rst).
@@ -57,6 +59,12 @@ def disassembly(ko, pattern):
     return funcs
 
 
+def jump_cache_slot(pc):
+    """QEMU's tb_jmp_cache_hash_func() (insn_plugin.c's jc_hash())."""
+    tmp = pc ^ (pc >> 6)
+    return ((tmp >> 6) & 0xfc0) | (tmp & 0x3f)
+
+
 def main():
     if len(sys.argv) != 7:
         sys.exit(__doc__)
@@ -80,22 +88,29 @@ def main():
     for line in open(profile):
         if line.startswith("#"):
             continue
-        p, va, n, runs = line.split()
+        p, va, n, runs, *x = line.split()
         if int(p) != want:
             continue
         va = int(va, 16)
+        # Lookups (entries TCG does not chain) and jump cache misses.
+        looked = (int(x[0]) + int(x[1])) / ops if len(x) > 1 else 0.0
+        missed = int(x[2]) / ops if len(x) > 2 else 0.0
         for name, addr in starts.items():
             lines = funcs.get(name)
             if lines and addr <= va <= addr + lines[-1][0]:
-                blocks[name].append((va - addr, int(n), int(runs) / ops))
+                blocks[name].append((va - addr, int(n), int(runs) / ops, va, looked, missed))
     for name in sorted(blocks):
         lines = funcs[name]
         index = {off: i for i, (off, _) in enumerate(lines)}
         total = 0.0
         print("== %s" % name)
-        for off, n, per in sorted(blocks[name]):
+        for off, n, per, va, looked, missed in sorted(blocks[name]):
             total += n * per
-            print("-- +0x%x: %d instructions, %.2f per operation" % (off, n, per))
+            print("-- +0x%x: %d instructions, %.2f per operation" % (off, n, per), end="")
+            if looked:
+                print("; looked up %.2f, missed the jump cache %.2f (slot %03x)" % (
+                    looked, missed, jump_cache_slot(va)), end="")
+            print()
             i = index.get(off)
             if i is None:
                 print("   (no instruction starts there in %s)" % ko)

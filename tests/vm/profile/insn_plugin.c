@@ -5,7 +5,19 @@
  * executing the block at toggle=ADDR (a syscall entry that nothing else
  * in the guest calls: the first execution starts a phase, the next ends
  * it, and so on).  At exit it writes "<phase> <block address hex>
- * <instructions in block> <executions>" per block and phase to out=FILE.
+ * <instructions in block> <executions> <entries across a page> <indirect
+ * entries> <jump cache misses>" per block and phase to out=FILE.  An indirect entry is a run of
+ * the block whose predecessor (the block run just before it) ended in a
+ * return or an indirect call or jump; an entry across a page is any other
+ * run whose predecessor started on another guest page.  TCG chains a jump
+ * or fall-through from one block to the next only when both start on the
+ * same page (translator_use_goto_tb()), so both kinds go through a lookup
+ * of the next block; the first kind is the one that code layout decides.
+ * A last column counts the lookups that miss the vCPU's jump cache, as
+ * the plugin models it: QEMU's 4096 entries, direct-mapped by
+ * tb_jmp_cache_hash_func() (accel/tcg/tb-hash.h), where a miss goes on to
+ * the global hash table.  The model ignores the flushes (a full TLB flush
+ * empties the cache), so it undercounts a little.
  *
  * Only the few entry points of QEMU's plugin C API that it uses are
  * declared here (QEMU packages ship no qemu-plugin.h); their signatures
@@ -45,6 +57,10 @@ void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id, tb_trans_cb_t cb
 void qemu_plugin_register_vcpu_tb_exec_cb(struct qemu_plugin_tb *tb, vcpu_udata_cb_t cb,
 					  int flags, void *udata);
 size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
+struct qemu_plugin_insn;
+struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb, size_t idx);
+/* This form (a copy into dest) since API version 3 (QEMU 9.0). */
+size_t qemu_plugin_insn_data(const struct qemu_plugin_insn *insn, void *dest, size_t len);
 uint64_t qemu_plugin_tb_vaddr(const struct qemu_plugin_tb *tb);
 void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, udata_cb_t cb, void *udata);
 
@@ -56,6 +72,10 @@ struct block {
 	uint64_t vaddr;
 	uint32_t insns;
 	uint64_t runs[MAX_PHASES];
+	uint64_t xpage[MAX_PHASES];
+	uint64_t indirect[MAX_PHASES];
+	uint64_t missed[MAX_PHASES];
+	bool ends_indirect;
 };
 
 static struct block **blocks;
@@ -64,13 +84,85 @@ static uint64_t toggle;
 static const char *out;
 static bool counting;
 static int phase;
+static struct block *last;
+static bool decode;
+
+/* QEMU's jump cache: TB_JMP_CACHE_BITS 12, with 4 KiB target pages. */
+#define JC_BITS 12
+#define JC_PAGE_BITS (JC_BITS / 2)
+static uint64_t jump_cache[1 << JC_BITS];
+
+static unsigned int jc_hash(uint64_t pc)
+{
+	uint64_t tmp = pc ^ (pc >> (12 - JC_PAGE_BITS));
+
+	return ((tmp >> (12 - JC_PAGE_BITS)) & ((1 << JC_BITS) - (1 << JC_PAGE_BITS))) |
+	       (tmp & ((1 << JC_PAGE_BITS) - 1));
+}
+
+/* A lookup of b; whether it missed the jump cache (then b fills it). */
+static bool jc_lookup(const struct block *b)
+{
+	unsigned int h = jc_hash(b->vaddr);
+
+	if (jump_cache[h] == b->vaddr)
+		return false;
+	jump_cache[h] = b->vaddr;
+	return true;
+}
 
 static void block_run(unsigned int vcpu, void *udata)
 {
 	struct block *b = udata;
 
-	if (counting && phase < MAX_PHASES)
+	bool lookup = !last || last->ends_indirect || (last->vaddr >> 12) != (b->vaddr >> 12);
+	bool missed = lookup && jc_lookup(b);
+
+	if (counting && phase < MAX_PHASES) {
 		b->runs[phase]++;
+		if (last && last->ends_indirect)
+			b->indirect[phase]++;
+		else if (lookup)
+			b->xpage[phase]++;
+		if (missed)
+			b->missed[phase]++;
+	}
+	last = b;
+}
+
+/*
+ * Whether an x86 instruction is a return, an indirect call or jump, or an
+ * exception return: the transitions that TCG never chains.
+ */
+static bool x86_indirect(const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+
+	/* Legacy prefixes, then REX. */
+	while (i < n && (p[i] == 0x66 || p[i] == 0x67 || p[i] == 0xf2 || p[i] == 0xf3 ||
+			 p[i] == 0x2e || p[i] == 0x3e || p[i] == 0x26 || p[i] == 0x36 ||
+			 p[i] == 0x64 || p[i] == 0x65))
+		i++;
+	if (i < n && (p[i] & 0xf0) == 0x40)
+		i++;
+	if (i >= n)
+		return false;
+	switch (p[i]) {
+	case 0xc3: case 0xc2: case 0xcb: case 0xca: case 0xcf:	/* ret, lret, iret */
+		return true;
+	case 0xff:	/* /2 /3 call, /4 /5 jmp */
+		if (i + 1 < n) {
+			int reg = (p[i + 1] >> 3) & 7;
+
+			return reg >= 2 && reg <= 5;
+		}
+		return false;
+	case 0x0f:	/* syscall, sysret, sysenter, sysexit */
+		return i + 1 < n && (p[i + 1] == 0x05 || p[i + 1] == 0x07 ||
+				     p[i + 1] == 0x34 || p[i + 1] == 0x35);
+	default:
+		return false;
+	}
 }
 
 static void toggle_run(unsigned int vcpu, void *udata)
@@ -99,6 +191,13 @@ static void translated(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 	}
 	b->vaddr = qemu_plugin_tb_vaddr(tb);
 	b->insns = qemu_plugin_tb_n_insns(tb);
+	if (decode && b->insns) {
+		uint8_t bytes[16];
+		size_t n = qemu_plugin_insn_data(qemu_plugin_tb_get_insn(tb, b->insns - 1),
+						 bytes, sizeof(bytes));
+
+		b->ends_indirect = x86_indirect(bytes, n);
+	}
 	blocks[nblocks++] = b;
 	/* Before block_run: the toggling block itself counts in no phase. */
 	if (b->vaddr == toggle)
@@ -120,9 +219,12 @@ static void at_exit(qemu_plugin_id_t id, void *udata)
 	for (i = 0; i < nblocks; i++)
 		for (p = 0; p < MAX_PHASES; p++)
 			if (blocks[i]->runs[p])
-				fprintf(f, "%d %llx %u %llu\n", p,
+				fprintf(f, "%d %llx %u %llu %llu %llu %llu\n", p,
 					(unsigned long long)blocks[i]->vaddr, blocks[i]->insns,
-					(unsigned long long)blocks[i]->runs[p]);
+					(unsigned long long)blocks[i]->runs[p],
+					(unsigned long long)blocks[i]->xpage[p],
+					(unsigned long long)blocks[i]->indirect[p],
+					(unsigned long long)blocks[i]->missed[p]);
 	fclose(f);
 }
 
@@ -141,6 +243,11 @@ EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int
 		fprintf(stderr, "insn_plugin: needs toggle=ADDR and out=FILE\n");
 		return -1;
 	}
+	/* Before version 3, qemu_plugin_insn_data() returned a pointer. */
+	decode = info->version.cur >= 3;
+	if (!decode)
+		fprintf(stderr, "insn_plugin: QEMU's plugin API is older than version 3:"
+			" no indirect entries, and returns count as entries across a page\n");
 	qemu_plugin_register_vcpu_tb_trans_cb(id, translated);
 	qemu_plugin_register_atexit_cb(id, at_exit, NULL);
 	return 0;

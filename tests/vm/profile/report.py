@@ -112,10 +112,16 @@ def main():
     # return or an indirect jump costs a lookup of the next, which counts of
     # instructions do not show.
     blocks = collections.Counter()
+    # Entries across a page and indirect entries (insn_plugin.c), per
+    # function: the block transitions that TCG does not chain; layout
+    # decides the first kind.
+    xpage = collections.defaultdict(collections.Counter)
+    indirect = collections.defaultdict(collections.Counter)
+    missed = collections.defaultdict(collections.Counter)
     for line in open(profile):
         if line.startswith("#"):
             continue
-        p, va, n, runs = line.split()
+        p, va, n, runs, *x = line.split()
         p, va = int(p), int(va, 16)
         if p >= per * len(order):
             continue
@@ -127,22 +133,34 @@ def main():
             i = bisect.bisect_right(addrs, va) - 1
             name = syms[i][1] if i >= 0 else "?"
         acc[(d, names[p % per])][name] += int(n) * int(runs)
+        xpage[(d, names[p % per])][name] += int(x[0]) if x else 0
+        indirect[(d, names[p % per])][name] += int(x[1]) if len(x) > 1 else 0
+        missed[(d, names[p % per])][name] += int(x[2]) if len(x) > 2 else 0
         if in_driver(name):
             blocks[(d, names[p % per])] += int(runs)
     print("guest instructions per operation (TCG, vfio_prof and vfio_mig prof)")
-    print("%-12s %8s %10s %10s %7s %8s %8s %6s %6s" % ("phase", "ops", "C", "ours", "ours/C",
-                                                      "C mod", "ours mod", "C blk", "ours blk"))
+    print("%-12s %8s %10s %10s %7s %8s %8s %6s %6s %6s %6s %6s %6s %6s %6s" % (
+        "phase", "ops", "C", "ours", "ours/C", "C mod", "ours mod", "C blk", "ours blk",
+        "C xpg", "ours xpg", "C ind", "ours ind", "C jcm", "ours jcm"))
     for ph in names:
         c = sum(acc[("c", ph)].values()) / ops[ph]
         r = sum(acc[("rs", ph)].values()) / ops[ph]
         cm, rm = (sum(v for n, v in acc[(d, ph)].items() if in_driver(n)) / ops[ph]
                   for d in ("c", "rs"))
         cb, rb = (blocks[(d, ph)] / ops[ph] for d in ("c", "rs"))
-        print("%-12s %8d %10.0f %10.0f %7.3f %8.0f %8.0f %6.0f %6.0f" % (
-            ph, ops[ph], c, r, r / c if c else 0, cm, rm, cb, rb))
+        cx, rx = (sum(xpage[(d, ph)].values()) / ops[ph] for d in ("c", "rs"))
+        ci, ri = (sum(indirect[(d, ph)].values()) / ops[ph] for d in ("c", "rs"))
+        cj, rj = (sum(missed[(d, ph)].values()) / ops[ph] for d in ("c", "rs"))
+        print("%-12s %8d %10.0f %10.0f %7.3f %8.0f %8.0f %6.0f %6.0f %6.0f %6.0f %6.0f %6.0f"
+              " %6.1f %6.1f" % (ph, ops[ph], c, r, r / c if c else 0, cm, rm, cb, rb,
+                                cx, rx, ci, ri, cj, rj))
     print("(mod: instructions in the drivers' own modules, which no interrupt adds to;")
     print(" blk: translated blocks run there; under TCG a block boundary, a return")
-    print(" or indirect call most, costs more than an instruction)")
+    print(" or indirect call most, costs more than an instruction;")
+    print(" xpg: entries by a jump or fall-through from a block that starts on")
+    print(" another page, ind: entries by a return or indirect call or jump,")
+    print(" kernel included: the transitions TCG does not chain; jcm: those whose")
+    print(" lookup missed the jump cache, as insn_plugin.c models it)")
     for ph in names:
         if ph == "getpid":
             continue
@@ -153,6 +171,15 @@ def main():
         for n in funcs[:top]:
             cv, rv = c[n] / ops[ph], r[n] / ops[ph]
             print("  %-64s %9.1f %9.1f %+9.1f" % (n[:64], cv, rv, rv - cv))
+        for what, table in (("entries across a page", xpage), ("jump cache misses", missed)):
+            cx, rx = table[("c", ph)], table[("rs", ph)]
+            if any(cx.values()) or any(rx.values()):
+                print("%s: functions by %s (per operation)" % (ph, what))
+                funcs = sorted(set(cx) | set(rx), key=lambda n: -abs(rx[n] - cx[n]))
+                for n in funcs[:max(top // 2, 1)]:
+                    cv, rv = cx[n] / ops[ph], rx[n] / ops[ph]
+                    if cv or rv:
+                        print("  %-64s %9.1f %9.1f %+9.1f" % (n[:64], cv, rv, rv - cv))
 
 
 if __name__ == "__main__":
