@@ -182,13 +182,13 @@ impl<T: Driver> Device<T> {
         ret
     }
 
+    /// The regions but config space, which [`Self::core_rw`] sends to
+    /// `region_rw_fd::<true>` before this: the config index is `EINVAL`
+    /// here like any index without a region.
     #[inline]
     fn region_rw(&self, io: UserIo<'_>, write: bool) -> Result<usize> {
         let pos = Position::from_file_pos(io.pos);
         match pos.index {
-            // Not from the fd, whose entries send the config region to
-            // `region_rw_fd::<true>`: out of line here.
-            VFIO_PCI_CONFIG_REGION_INDEX => self.config_rw_outlined(io, write),
             0..=5 => self.bar_rw(pos, io, write),
             VFIO_PCI_ROM_REGION_INDEX if !write => self.rom_read(pos, io),
             VFIO_PCI_VGA_REGION_INDEX => self.vga_rw(pos, io, write),
@@ -325,17 +325,19 @@ impl<T: Driver> Device<T> {
     ) -> Result<usize> {
         let w = usize::from(width);
         let mut bytes = [0u8; 8];
-        if write {
+        let val = if write {
             copy_reg_from_user(at, bytes.get_mut(..w).ok_or(EINVAL)?)?;
-            let val = u64::from_le_bytes(bytes);
-            let mem = self.memory.read();
-            access(&mem, off, width, Some(val))?;
+            Some(u64::from_le_bytes(bytes))
         } else {
-            let val = {
-                let mem = self.memory.read();
-                access(&mem, off, width, None)?
-            };
-            bytes = val.to_le_bytes();
+            None
+        };
+        // One call of `access` for both directions.
+        let read = {
+            let mem = self.memory.read();
+            access(&mem, off, width, val)?
+        };
+        if !write {
+            bytes = read.to_le_bytes();
             copy_reg_to_user(at, bytes.get(..w).ok_or(EINVAL)?)?;
         }
         Ok(w)
