@@ -6,7 +6,10 @@
  * in the guest calls: the first execution starts a phase, the next ends
  * it, and so on).  At exit it writes "<phase> <block address hex>
  * <instructions in block> <executions> <entries across a page> <indirect
- * entries> <jump cache misses>" per block and phase to out=FILE.  An indirect entry is a run of
+ * entries> <jump cache misses>" per block and phase to out=FILE, after a
+ * "# translations <phase> <blocks>" line per phase: the blocks translated
+ * while it ran (code run for the first time, or again after its
+ * translation was dropped, as when the guest writes to a code page).  An indirect entry is a run of
  * the block whose predecessor (the block run just before it) ended in a
  * return or an indirect call or jump; an entry across a page is any other
  * run whose predecessor started on another guest page.  TCG chains a jump
@@ -86,6 +89,8 @@ static bool counting;
 static int phase;
 static struct block *last;
 static bool decode;
+/* Blocks translated while a phase ran: new code, or code translated again. */
+static uint64_t translations[MAX_PHASES];
 
 /* QEMU's jump cache: TB_JMP_CACHE_BITS 12, with 4 KiB target pages. */
 #define JC_BITS 12
@@ -191,6 +196,8 @@ static void translated(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 	}
 	b->vaddr = qemu_plugin_tb_vaddr(tb);
 	b->insns = qemu_plugin_tb_n_insns(tb);
+	if (counting && phase < MAX_PHASES)
+		translations[phase]++;
 	if (decode && b->insns) {
 		uint8_t bytes[16];
 		size_t n = qemu_plugin_insn_data(qemu_plugin_tb_get_insn(tb, b->insns - 1),
@@ -216,6 +223,8 @@ static void at_exit(qemu_plugin_id_t id, void *udata)
 		return;
 	}
 	fprintf(f, "# phases %d\n", phase);
+	for (p = 0; p < MAX_PHASES && p <= phase; p++)
+		fprintf(f, "# translations %d %llu\n", p, (unsigned long long)translations[p]);
 	for (i = 0; i < nblocks; i++)
 		for (p = 0; p < MAX_PHASES; p++)
 			if (blocks[i]->runs[p])

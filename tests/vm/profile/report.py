@@ -118,7 +118,14 @@ def main():
     xpage = collections.defaultdict(collections.Counter)
     indirect = collections.defaultdict(collections.Counter)
     missed = collections.defaultdict(collections.Counter)
+    translated = collections.Counter()
     for line in open(profile):
+        if line.startswith("# translations "):
+            _, _, p, n = line.split()
+            if int(p) < per * len(order):
+                d = order[int(p) // per]
+                translated[(d, names[int(p) % per])] += int(n)
+            continue
         if line.startswith("#"):
             continue
         p, va, n, runs, *x = line.split()
@@ -139,9 +146,9 @@ def main():
         if in_driver(name):
             blocks[(d, names[p % per])] += int(runs)
     print("guest instructions per operation (TCG, vfio_prof and vfio_mig prof)")
-    print("%-12s %8s %10s %10s %7s %8s %8s %6s %6s %6s %6s %6s %6s %6s %6s" % (
+    print("%-12s %8s %10s %10s %7s %8s %8s %6s %6s %6s %6s %6s %6s %6s %6s %6s %6s" % (
         "phase", "ops", "C", "ours", "ours/C", "C mod", "ours mod", "C blk", "ours blk",
-        "C xpg", "ours xpg", "C ind", "ours ind", "C jcm", "ours jcm"))
+        "C xpg", "ours xpg", "C ind", "ours ind", "C jcm", "ours jcm", "C tb", "ours tb"))
     for ph in names:
         c = sum(acc[("c", ph)].values()) / ops[ph]
         r = sum(acc[("rs", ph)].values()) / ops[ph]
@@ -151,16 +158,18 @@ def main():
         cx, rx = (sum(xpage[(d, ph)].values()) / ops[ph] for d in ("c", "rs"))
         ci, ri = (sum(indirect[(d, ph)].values()) / ops[ph] for d in ("c", "rs"))
         cj, rj = (sum(missed[(d, ph)].values()) / ops[ph] for d in ("c", "rs"))
+        ct, rt = (translated[(d, ph)] / ops[ph] for d in ("c", "rs"))
         print("%-12s %8d %10.0f %10.0f %7.3f %8.0f %8.0f %6.0f %6.0f %6.0f %6.0f %6.0f %6.0f"
-              " %6.1f %6.1f" % (ph, ops[ph], c, r, r / c if c else 0, cm, rm, cb, rb,
-                                cx, rx, ci, ri, cj, rj))
+              " %6.1f %6.1f %6.2f %6.2f" % (ph, ops[ph], c, r, r / c if c else 0, cm, rm, cb,
+                                          rb, cx, rx, ci, ri, cj, rj, ct, rt))
     print("(mod: instructions in the drivers' own modules, which no interrupt adds to;")
     print(" blk: translated blocks run there; under TCG a block boundary, a return")
     print(" or indirect call most, costs more than an instruction;")
     print(" xpg: entries by a jump or fall-through from a block that starts on")
     print(" another page, ind: entries by a return or indirect call or jump,")
     print(" kernel included: the transitions TCG does not chain; jcm: those whose")
-    print(" lookup missed the jump cache, as insn_plugin.c models it)")
+    print(" lookup missed the jump cache, as insn_plugin.c models it; tb: blocks")
+    print(" translated, first runs or code translated again)")
     for ph in names:
         if ph == "getpid":
             continue
