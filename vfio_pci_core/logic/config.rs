@@ -473,10 +473,17 @@ impl VirtConfig {
         for (b, byte) in v.iter_mut().zip(bytes) {
             *b.get_mut() = *byte;
         }
+        self.map_changed(pos, end);
+        Ok(())
+    }
+
+    /// Notes that the map's bytes `pos..end` have a new owner: if any is in
+    /// the standard header, the header is no longer all
+    /// [`PCI_CAP_ID_BASIC`]'s ([`VirtConfig::header_basic`]).
+    fn map_changed(&mut self, pos: usize, end: usize) {
         if pos < PCI_STD_HEADER_SIZEOF && end > pos {
             self.header_basic = false;
         }
-        Ok(())
     }
 
     /// Whether an access of `count` bytes at `pos` reaches the MSI

@@ -236,10 +236,8 @@ impl VirtConfig {
         }
         // CAST: upstream memset()s the ID, keeping its low byte.
         map.fill(id as u8);
+        self.map_changed(pos, end);
         if end > pos {
-            if pos < PCI_STD_HEADER_SIZEOF {
-                self.header_basic = false;
-            }
             if pos < PCI_CFG_SPACE_SIZE && id == u16::from(PCI_CAP_ID_MSI) {
                 // CAST: below PCI_CFG_SPACE_SIZE (standard capabilities
                 // end there).
