@@ -49,7 +49,7 @@ rs_dmabuf=$(cmdline_arg vfio_rs.dmabuf y)
 # vfio_mig@prof's "N MIB" (tests/vm/profile.sh --mig N:MIB; "50 1" if unset).
 prof_mig=$(cmdline_arg vfio_rs.prof_mig 50:1 | tr : ' ')
 # vfio_bench's runs of open (tests/vm/bench.sh --opens N); empty: its
-# default, a tenth of its 2000 iterations.
+# default, a tenth of its iterations.
 bench_opens=$(cmdline_arg vfio_rs.bench_opens '')
 # The module padding of each driver set's load, in the order of $drivers
 # (tests/vm/bench.sh --pad and --aa): a comma list of levels, 0 (none) when
@@ -507,7 +507,7 @@ run_test() {
 	vfio_mig@big) run_bounded "$limit" "$path" big "$VF_A" "$VF_B" 1024 ;;
 	vfio_mig@bench) run_bounded "$limit" "$path" bench "$VF_A" "$VF_B" ;;
 	vfio_mig@prof) run_bounded "$limit" "$path" prof "$VF_A" "$VF_B" $prof_mig ;;
-	vfio_bench*) run_bounded "$limit" "$path" $bdf ${bench_opens:+2000 $bench_opens} ;;
+	vfio_bench*) run_bounded "$limit" "$path" $bdf ${bench_opens:+- $bench_opens} ;;
 	*) run_bounded "$limit" "$path" $bdf ;;
 	esac
 	secs=$(($(date +%s) - start))

@@ -23,8 +23,8 @@
  *   irq_loop  loopback trigger (SET_IRQS DATA_NONE) to eventfd read
  *
  * Usage: vfio_bench BDF [iterations [opens]]
- *   iterations  runs of each access figure (default 2000; a tenth of it
- *               for the interrupt toggle)
+ *   iterations  runs of each access figure (default, or "-": 2000; a
+ *               tenth of it for the interrupt toggle)
  *   opens       runs of open (default a tenth of iterations): igb's takes
  *               about 0.2 s, its FLR's waits, so tests/vm/bench.sh asks
  *               for fewer to keep its rounds short
@@ -144,7 +144,7 @@ static int set_irqs(__u32 index, __u32 flags, __u32 count, int fd)
 int main(int argc, char **argv)
 {
 	struct vfio_irq_info msix = { .argsz = sizeof(msix), .index = VFIO_PCI_MSIX_IRQ_INDEX };
-	int n = argc > 2 ? atoi(argv[2]) : 2000, i, efd, index, opens;
+	int n = argc > 2 && strcmp(argv[2], "-") ? atoi(argv[2]) : 2000, i, efd, index, opens;
 	__u64 *t, *c, t0, c0, v;
 	const char *name;
 	char cpu_name[32];
