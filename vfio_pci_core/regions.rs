@@ -331,7 +331,9 @@ impl<T: Driver> Device<T> {
         } else {
             None
         };
-        // One call of `access` for both directions.
+        // One call of `access` for both directions: kept for the layout it
+        // gave, in which no two blocks of the BAR read share a slot of
+        // TCG's jump cache ("the jump cache", Documentation/benchmarks.rst).
         let read = {
             let mem = self.memory.read();
             access(&mem, off, width, val)?
