@@ -17,6 +17,7 @@
  *   msix_on_off_cpu  the calling thread's CPU time per toggle
  *             (CLOCK_THREAD_CPUTIME_ID): wall time minus this is time the
  *             thread spent off the CPU, sleeping or preempted
+ *   open_csw  voluntary context switches per 1000 opens
  *   msix_on_off_csw  voluntary context switches per 1000 toggles
  *             (getrusage of this single-threaded process), i.e. how often a
  *             toggle sleeps
@@ -29,7 +30,7 @@
  *               about 0.2 s, its FLR's waits, so tests/vm/bench.sh asks
  *               for fewer to keep its rounds short
  * Output: "BENCH <name> <median_ns> <p90_ns> <iterations> <p10_ns> <min_ns>"
- * per line; "BENCH <name> <count>" for msix_on_off_csw.
+ * per line; "BENCH <name> <count>" for open_csw and msix_on_off_csw.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -162,6 +163,7 @@ int main(int argc, char **argv)
 		die("calloc");
 	setup(argv[1]);
 
+	csw = voluntary_switches();
 	for (i = 0; i < opens; i++) {
 		t0 = now_ns();
 		device = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, argv[1]);
@@ -171,6 +173,7 @@ int main(int argc, char **argv)
 		t[i] = now_ns() - t0;
 	}
 	report("open", t, opens);
+	printf("BENCH open_csw %ld\n", (voluntary_switches() - csw) * 1000 / opens);
 
 	device = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, argv[1]);
 	if (device < 0)
