@@ -9,10 +9,12 @@
  * entries> <jump cache misses>" per block and phase to out=FILE, after a
  * "# translations <phase> <blocks>" line per phase: the blocks translated
  * while it ran (code run for the first time, or again after its
- * translation was dropped, as when the guest writes to a code page).  An indirect entry is a run of
- * the block whose predecessor (the block run just before it) ended in a
- * return or an indirect call or jump; an entry across a page is any other
- * run whose predecessor started on another guest page.  TCG chains a jump
+ * translation was dropped, as when the guest writes to a code page).
+ *
+ * An indirect entry is a run of the block whose predecessor (the block
+ * run just before it) ended in a return or an indirect call or jump; an
+ * entry across a page is any other run whose predecessor started on
+ * another guest page.  TCG chains a jump
  * or fall-through from one block to the next only when both start on the
  * same page (translator_use_goto_tb()), so both kinds go through a lookup
  * of the next block; the first kind is the one that code layout decides.
@@ -120,12 +122,13 @@ static void block_run(unsigned int vcpu, void *udata)
 {
 	struct block *b = udata;
 
-	bool lookup = !last || last->ends_indirect || (last->vaddr >> 12) != (b->vaddr >> 12);
+	bool indirect = last && last->ends_indirect;
+	bool lookup = !last || indirect || (last->vaddr >> 12) != (b->vaddr >> 12);
 	bool missed = lookup && jc_lookup(b);
 
 	if (counting && phase < MAX_PHASES) {
 		b->runs[phase]++;
-		if (last && last->ends_indirect)
+		if (indirect)
 			b->indirect[phase]++;
 		else if (lookup)
 			b->xpage[phase]++;
