@@ -30,13 +30,17 @@
 # tool to find what to cut.  One vCPU, so that the other one's work stays
 # out of the counts.
 #
-# Usage: tests/vm/profile.sh [--top N] [--mig N:MIB] [--flavour F] [--device D]
+# Usage: tests/vm/profile.sh [--top N] [--mig N:MIB] [--flavour F] [--device D] [--tlb BITS]
 #   --device D   igb (default) or edu: the device vfio_prof runs on (edu
 #                has no MSI-X: its msix_on_off phase toggles MSI)
 #   --flavour F  the kernel: test (default: lockdep and kmemleak, as the
 #                VM tests run) or bench (without them, as tests/vm/bench.sh
 #                runs; our modules are then built against it in a scratch
 #                copy of the tree)
+#   --tlb BITS   also model the softmmu TLB (1 << BITS entries per MMU
+#                index; QEMU starts at 8) and count the data accesses that
+#                miss it (the tlb columns); the guest runs several times
+#                slower
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../scripts/env.sh"
@@ -45,12 +49,15 @@ top=25
 mig=50:1
 flavour=test
 device=igb
+tlb=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--flavour) flavour=${2:?}; shift 2 ;;
 	--top) top=${2:?}; shift 2 ;;
 	--device) device=${2:?}; shift 2 ;;
 	--mig) mig=${2:?}; shift 2 ;;
+	--tlb) [[ ${2:-} =~ ^[0-9]+$ ]] && (($2 >= 6 && $2 <= 20)) || die "--tlb: 6 to 20, not '${2:-}'"
+		tlb=",tlb=1,tlbbits=$2"; shift 2 ;;
 	*) die "unknown argument '$1' (see the usage in $0)" ;;
 	esac
 done
@@ -79,7 +86,7 @@ rm -f "$profile"
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 [[ $mig =~ ^[1-9][0-9]*:[1-9][0-9]*$ ]] || die "--mig: N:MIB, not '$mig'"
-VFIO_RS_VM_APPEND="vfio_rs.prof_mig=$mig" VFIO_RS_VM_SMP=1 VFIO_RS_QEMU_EXTRA="-plugin $plugin,toggle=$toggle,out=$profile" \
+VFIO_RS_VM_APPEND="vfio_rs.prof_mig=$mig" VFIO_RS_VM_SMP=1 VFIO_RS_QEMU_EXTRA="-plugin $plugin,toggle=$toggle,out=$profile$tlb" \
 	bash "$here/run.sh" --flavour "$flavour" "${modules[@]}" --drivers c,rs --tests "^$prof_test\$|^vfio_mig@prof\$" > "$out" 2>&1 || true
 console=$(sed -n 's/^console log: //p' "$out")
 [ -n "$console" ] && [ -f "$console" ] || { cat "$out"; die "no console log"; }

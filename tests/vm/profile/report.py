@@ -118,13 +118,24 @@ def main():
     xpage = collections.defaultdict(collections.Counter)
     indirect = collections.defaultdict(collections.Counter)
     missed = collections.defaultdict(collections.Counter)
+    # Memory accesses of rep string instructions, and modelled TLB misses
+    # (tlb=1): the costs that one count of an instruction hides.
+    rep = collections.defaultdict(collections.Counter)
+    tlbmiss = collections.defaultdict(collections.Counter)
     translated = collections.Counter()
+    flushes = collections.Counter()
     for line in open(profile):
         if line.startswith("# translations "):
             _, _, p, n = line.split()
             if int(p) < per * len(order):
                 d = order[int(p) // per]
                 translated[(d, names[int(p) % per])] += int(n)
+            continue
+        if line.startswith("# flushes "):
+            _, _, p, n = line.split()
+            if int(p) < per * len(order):
+                d = order[int(p) // per]
+                flushes[(d, names[int(p) % per])] += int(n)
             continue
         if line.startswith("#"):
             continue
@@ -143,12 +154,18 @@ def main():
         xpage[(d, names[p % per])][name] += int(x[0]) if x else 0
         indirect[(d, names[p % per])][name] += int(x[1]) if len(x) > 1 else 0
         missed[(d, names[p % per])][name] += int(x[2]) if len(x) > 2 else 0
+        rep[(d, names[p % per])][name] += int(x[3]) if len(x) > 3 else 0
+        tlbmiss[(d, names[p % per])][name] += int(x[4]) if len(x) > 4 else 0
         if in_driver(name):
             blocks[(d, names[p % per])] += int(runs)
     print("guest instructions per operation (TCG, vfio_prof and vfio_mig prof)")
-    print("%-12s %8s %10s %10s %7s %8s %8s %6s %6s %6s %6s %6s %6s %6s %6s %6s %6s" % (
-        "phase", "ops", "C", "ours", "ours/C", "C mod", "ours mod", "C blk", "ours blk",
-        "C xpg", "ours xpg", "C ind", "ours ind", "C jcm", "ours jcm", "C tb", "ours tb"))
+    with_tlb = any(any(t.values()) for t in tlbmiss.values())
+    print("%-12s %8s %10s %10s %7s %8s %8s %6s %6s %6s %6s %6s %6s %6s %6s %6s %6s"
+          " %7s %7s %6s %6s%s" % (
+              "phase", "ops", "C", "ours", "ours/C", "C mod", "ours mod", "C blk", "ours blk",
+              "C xpg", "ours xpg", "C ind", "ours ind", "C jcm", "ours jcm", "C tb", "ours tb",
+              "C rep", "ours rep", "C fl", "ours fl",
+              " %7s %7s" % ("C tlb", "ours tlb") if with_tlb else ""))
     for ph in names:
         c = sum(acc[("c", ph)].values()) / ops[ph]
         r = sum(acc[("rs", ph)].values()) / ops[ph]
@@ -159,9 +176,13 @@ def main():
         ci, ri = (sum(indirect[(d, ph)].values()) / ops[ph] for d in ("c", "rs"))
         cj, rj = (sum(missed[(d, ph)].values()) / ops[ph] for d in ("c", "rs"))
         ct, rt = (translated[(d, ph)] / ops[ph] for d in ("c", "rs"))
+        cr, rr = (sum(rep[(d, ph)].values()) / ops[ph] for d in ("c", "rs"))
+        cf, rf = (flushes[(d, ph)] / ops[ph] for d in ("c", "rs"))
+        cl, rl = (sum(tlbmiss[(d, ph)].values()) / ops[ph] for d in ("c", "rs"))
         print("%-12s %8d %10.0f %10.0f %7.3f %8.0f %8.0f %6.0f %6.0f %6.0f %6.0f %6.0f %6.0f"
-              " %6.1f %6.1f %6.2f %6.2f" % (ph, ops[ph], c, r, r / c if c else 0, cm, rm, cb,
-                                          rb, cx, rx, ci, ri, cj, rj, ct, rt))
+              " %6.1f %6.1f %6.2f %6.2f %7.0f %7.0f %6.2f %6.2f%s" % (
+                  ph, ops[ph], c, r, r / c if c else 0, cm, rm, cb, rb, cx, rx, ci, ri, cj, rj,
+                  ct, rt, cr, rr, cf, rf, " %7.1f %7.1f" % (cl, rl) if with_tlb else ""))
     print("(mod: instructions in the drivers' own modules, which no interrupt adds to;")
     print(" blk: translated blocks run there; under TCG a block boundary, a return")
     print(" or indirect call most, costs more than an instruction;")
@@ -169,7 +190,10 @@ def main():
     print(" another page, ind: entries by a return or indirect call or jump,")
     print(" kernel included: the transitions TCG does not chain; jcm: those whose")
     print(" lookup missed the jump cache, as insn_plugin.c models it; tb: blocks")
-    print(" translated, first runs or code translated again)")
+    print(" translated, first runs or code translated again; rep: memory accesses")
+    print(" of rep string instructions, which TCG runs once per element; fl:")
+    print(" instructions run that flush TLB entries; tlb, with --tlb: data accesses")
+    print(" that missed the modelled softmmu TLB and walked the page tables)")
     for ph in names:
         if ph == "getpid":
             continue
@@ -180,7 +204,8 @@ def main():
         for n in funcs[:top]:
             cv, rv = c[n] / ops[ph], r[n] / ops[ph]
             print("  %-64s %9.1f %9.1f %+9.1f" % (n[:64], cv, rv, rv - cv))
-        for what, table in (("entries across a page", xpage), ("jump cache misses", missed)):
+        for what, table in (("entries across a page", xpage), ("jump cache misses", missed),
+                            ("rep accesses", rep), ("TLB misses", tlbmiss)):
             cx, rx = table[("c", ph)], table[("rs", ph)]
             if any(cx.values()) or any(rx.values()):
                 print("%s: functions by %s (per operation)" % (ph, what))
