@@ -108,6 +108,12 @@ impl IoctlArg {
         Self(self.0.wrapping_add(n))
     }
 
+    /// Reads `buf.len()` bytes from userspace into a small buffer on the
+    /// stack, in one `_copy_from_user()` as [`Self::read_prefix`] does.
+    pub(crate) fn read_small(self, buf: &mut [u8]) -> Result {
+        copy_reg_from_user(UserPtr::from_addr(self.0), buf)
+    }
+
     /// Reads `buf.len()` bytes from userspace.
     pub(crate) fn read_bytes(self, buf: &mut [u8]) -> Result {
         UserSlice::new(UserPtr::from_addr(self.0), buf.len())
@@ -175,7 +181,9 @@ pub(crate) fn copy_reg_to_user(to: UserPtr, buf: &[u8]) -> Result {
 }
 
 /// Copies the user's `from` into `buf`, the bytes of one register access
-/// (a config piece's dword or less, a BAR access's 8 bytes or less).
+/// (a config piece's dword or less, a BAR access's 8 bytes or less) or
+/// another small fixed-size buffer (an ioctl's header, `SET_IRQS` data of
+/// up to 32 bytes).
 ///
 /// One call of `_copy_from_user()`, as C's `copy_from_user()` of a small
 /// size compiles to; `UserSliceReader::read_slice` is a call into the

@@ -3,7 +3,8 @@
  * vfio_badinput - bad input from userspace gets upstream's errno.
  *
  * Every call below is wrong in one way (argsz, index, offset, flag, count,
- * mapping) and each check states the errno Linux 7.3's C vfio-pci gives;
+ * mapping) and each check states the errno Linux 7.3's C vfio-pci gives
+ * (with a few right calls around the sizes of SET_IRQS data);
  * the VM runs this program against both drivers, so a difference fails one
  * of them.  The host's dmesg check makes sure nothing here logs a WARNING,
  * Oops or leak.
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -94,6 +96,105 @@ static int open_device(const char *bdf)
 	if (fd < 0)
 		die("VFIO_GROUP_GET_DEVICE_FD");
 	return fd;
+}
+
+/*
+ * SET_IRQS with eventfd arrays of several sizes, on a device with MSI-X:
+ * 8 eventfds (32 bytes of data, what ours reads on the stack), 9 (one
+ * more, read into an allocation) and every vector.  Each vector's
+ * loopback trigger must signal its own eventfd and no other; an array
+ * whose last fd is closed is EBADF and leaves MSI-X off (a trigger is then
+ * EINVAL); the same for a bool array of all vectors.
+ */
+static void msix_data_sizes(void)
+{
+	struct vfio_irq_info info = { .argsz = sizeof(info), .index = VFIO_PCI_MSIX_IRQ_INDEX };
+	unsigned int sizes[3], n, i, j, k;
+	char what[96];
+	__u64 v;
+
+	if (ioctl(device, VFIO_DEVICE_GET_IRQ_INFO, &info))
+		die("GET_IRQ_INFO MSI-X");
+	if (info.count < 9) {
+		checks++;
+		printf("ok %u - # SKIP SET_IRQS data sizes: %u MSI-X vectors, fewer than 9\n",
+		       checks, info.count);
+		return;
+	}
+	sizes[0] = 8, sizes[1] = 9, sizes[2] = info.count;
+	for (k = 0; k < 3; k++) {
+		size_t len = sizeof(struct vfio_irq_set) + sizes[k] * sizeof(__s32);
+		struct vfio_irq_set *set = calloc(1, len);
+		int *fds = (int *)set->data;
+		bool good = true;
+
+		if (!set)
+			die("calloc");
+		n = sizes[k];
+		for (i = 0; i < n; i++) {
+			fds[i] = eventfd(0, EFD_NONBLOCK);
+			if (fds[i] < 0)
+				die("eventfd");
+		}
+		set->argsz = len;
+		set->flags = VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_DATA_EVENTFD;
+		set->index = VFIO_PCI_MSIX_IRQ_INDEX;
+		set->count = n;
+		snprintf(what, sizeof(what), "SET_IRQS MSI-X with %u eventfds (%zu bytes of data)",
+			 n, n * sizeof(__s32));
+		expect_ok(ioctl(device, VFIO_DEVICE_SET_IRQS, set), what);
+		for (i = 0; i < n && good; i++) {
+			if (vfio_test_set_irqs(device, VFIO_PCI_MSIX_IRQ_INDEX,
+					       VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_DATA_NONE,
+					       i, 1, -1))
+				good = false;
+			for (j = 0; j < n; j++) {
+				bool fired = read(fds[j], &v, sizeof(v)) == sizeof(v);
+
+				if (fired != (i == j))
+					good = false;
+			}
+		}
+		checks++;
+		if (good)
+			printf("ok %u - %u vectors: each trigger signals its own eventfd only\n",
+			       checks, n);
+		else
+			failures++, printf("not ok %u - %u vectors: vector %u's trigger signalled"
+					   " a wrong set of eventfds\n", checks, n, i - 1);
+		if (vfio_test_set_irqs(device, VFIO_PCI_MSIX_IRQ_INDEX,
+				       VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_DATA_NONE, 0, 0, -1))
+			die("SET_IRQS MSI-X disable");
+
+		close(fds[n - 1]);
+		snprintf(what, sizeof(what), "SET_IRQS MSI-X with %u eventfds, the last closed", n);
+		errno = 0;
+		expect(ioctl(device, VFIO_DEVICE_SET_IRQS, set), EBADF, what);
+		errno = 0;
+		expect(vfio_test_set_irqs(device, VFIO_PCI_MSIX_IRQ_INDEX,
+					  VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_DATA_NONE, 0, 1, -1),
+		       EINVAL, "a trigger after that failed enable (MSI-X stayed off)");
+		for (i = 0; i + 1 < n; i++)
+			close(fds[i]);
+		free(set);
+	}
+	/* A bool array of every vector, without MSI-X enabled: EINVAL. */
+	{
+		size_t len = sizeof(struct vfio_irq_set) + info.count;
+		struct vfio_irq_set *set = calloc(1, len);
+
+		if (!set)
+			die("calloc");
+		set->argsz = len;
+		set->flags = VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_DATA_BOOL;
+		set->index = VFIO_PCI_MSIX_IRQ_INDEX;
+		set->count = info.count;
+		memset(set->data, 1, info.count);
+		errno = 0;
+		expect(ioctl(device, VFIO_DEVICE_SET_IRQS, set), EINVAL,
+		       "SET_IRQS MSI-X bool array of every vector, MSI-X off");
+		free(set);
+	}
 }
 
 int main(int argc, char **argv)
@@ -192,6 +293,7 @@ int main(int argc, char **argv)
 		checks++, printf("ok %u - SET_IRQS MSI-X: device without MSI-X (EINVAL)\n", checks);
 	else
 		expect(ret, EBADF, "SET_IRQS MSI-X with a closed fd");
+	msix_data_sizes();
 
 	/* Region reads and writes. */
 	errno = 0;
