@@ -172,20 +172,35 @@ static void block_run(unsigned int vcpu, void *udata)
 }
 
 /*
+ * The index of an x86 instruction's opcode: past its legacy prefixes and
+ * REX; *rep (if not NULL) tells whether a rep prefix was among them.
+ */
+static size_t x86_opcode(const uint8_t *p, size_t n, bool *rep)
+{
+	size_t i = 0;
+
+	if (rep)
+		*rep = false;
+	while (i < n && (p[i] == 0x66 || p[i] == 0x67 || p[i] == 0xf2 || p[i] == 0xf3 ||
+			 p[i] == 0x2e || p[i] == 0x3e || p[i] == 0x26 || p[i] == 0x36 ||
+			 p[i] == 0x64 || p[i] == 0x65)) {
+		if (rep && (p[i] == 0xf2 || p[i] == 0xf3))
+			*rep = true;
+		i++;
+	}
+	if (i < n && (p[i] & 0xf0) == 0x40)
+		i++;
+	return i;
+}
+
+/*
  * Whether an x86 instruction is a return, an indirect call or jump, or an
  * exception return: the transitions that TCG never chains.
  */
 static bool x86_indirect(const uint8_t *p, size_t n)
 {
-	size_t i = 0;
+	size_t i = x86_opcode(p, n, NULL);
 
-	/* Legacy prefixes, then REX. */
-	while (i < n && (p[i] == 0x66 || p[i] == 0x67 || p[i] == 0xf2 || p[i] == 0xf3 ||
-			 p[i] == 0x2e || p[i] == 0x3e || p[i] == 0x26 || p[i] == 0x36 ||
-			 p[i] == 0x64 || p[i] == 0x65))
-		i++;
-	if (i < n && (p[i] & 0xf0) == 0x40)
-		i++;
 	if (i >= n)
 		return false;
 	switch (p[i]) {
@@ -216,14 +231,8 @@ enum flush { FLUSH_NONE, FLUSH_PAGE, FLUSH_ALL };
  */
 static enum flush x86_flush(const uint8_t *p, size_t n)
 {
-	size_t i = 0;
+	size_t i = x86_opcode(p, n, NULL);
 
-	while (i < n && (p[i] == 0x66 || p[i] == 0x67 || p[i] == 0xf2 || p[i] == 0xf3 ||
-			 p[i] == 0x2e || p[i] == 0x3e || p[i] == 0x26 || p[i] == 0x36 ||
-			 p[i] == 0x64 || p[i] == 0x65))
-		i++;
-	if (i < n && (p[i] & 0xf0) == 0x40)
-		i++;
 	if (i + 2 >= n || p[i] != 0x0f)
 		return FLUSH_NONE;
 	switch (p[i + 1]) {
@@ -242,17 +251,9 @@ static enum flush x86_flush(const uint8_t *p, size_t n)
 /* Whether an x86 instruction is a rep-prefixed string instruction. */
 static bool x86_rep_string(const uint8_t *p, size_t n)
 {
-	size_t i = 0;
-	bool rep = false;
+	bool rep;
+	size_t i = x86_opcode(p, n, &rep);
 
-	while (i < n && (p[i] == 0x66 || p[i] == 0x67 || p[i] == 0xf2 || p[i] == 0xf3 ||
-			 p[i] == 0x2e || p[i] == 0x3e || p[i] == 0x26 || p[i] == 0x36 ||
-			 p[i] == 0x64 || p[i] == 0x65)) {
-		rep |= p[i] == 0xf2 || p[i] == 0xf3;
-		i++;
-	}
-	if (i < n && (p[i] & 0xf0) == 0x40)
-		i++;
 	return rep && i < n && p[i] >= 0xa4 && p[i] <= 0xaf && p[i] != 0xa8 && p[i] != 0xa9;
 }
 

@@ -124,20 +124,14 @@ def main():
     tlbmiss = collections.defaultdict(collections.Counter)
     translated = collections.Counter()
     flushes = collections.Counter()
+    # The plugin's per-phase lines: "# <what> <phase> <count>".
+    per_phase = {"translations": translated, "flushes": flushes}
     for line in open(profile):
-        if line.startswith("# translations "):
-            _, _, p, n = line.split()
-            if int(p) < per * len(order):
-                d = order[int(p) // per]
-                translated[(d, names[int(p) % per])] += int(n)
-            continue
-        if line.startswith("# flushes "):
-            _, _, p, n = line.split()
-            if int(p) < per * len(order):
-                d = order[int(p) // per]
-                flushes[(d, names[int(p) % per])] += int(n)
-            continue
         if line.startswith("#"):
+            f = line.split()
+            if len(f) == 4 and f[1] in per_phase and int(f[2]) < per * len(order):
+                p = int(f[2])
+                per_phase[f[1]][(order[p // per], names[p % per])] += int(f[3])
             continue
         p, va, n, runs, *x = line.split()
         p, va = int(p), int(va, 16)
