@@ -23,9 +23,9 @@
  * The seventh column counts the lookups that miss the vCPU's jump cache,
  * as the plugin models it: QEMU's 4096 entries, direct-mapped by
  * tb_jmp_cache_hash_func() (accel/tcg/tb-hash.h), where a miss goes on to
- * the global hash table.  A move to CR3 or CR4 empties the model, as a
- * full TLB flush empties the cache; invlpg's flush of one page's entries
- * is not modelled, so it undercounts a little.
+ * the global hash table.  A move to CR3 or CR4, or invpcid, empties the
+ * model, as a full TLB flush empties the cache; invlpg's flush of one
+ * page's entries is not modelled, so it undercounts a little.
  *
  * Two costs hide in a single count: a rep-prefixed string instruction
  * (memset, memcpy, user copies) runs once per element under TCG, so the
@@ -279,9 +279,9 @@ static void rep_access(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t v
  * tables in QEMU (tlb_fill), the cost counted here.  Two indexes stand
  * for the guest's: accesses to the upper half (the kernel's own data)
  * and to the lower (user memory, from user mode or from the kernel's
- * user copies).  A move to CR3 or CR4 empties both (tlb_flush); invlpg's
- * single-page flush, and QEMU's resizing of the table at a flush, are
- * not modelled.
+ * user copies).  A move to CR3 or CR4, or invpcid, empties both
+ * (tlb_flush); invlpg's single-page flush, and QEMU's resizing of the
+ * table at a flush, are not modelled.
  */
 #define VTLB_SIZE 8
 static bool tlb;
