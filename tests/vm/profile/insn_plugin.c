@@ -374,16 +374,14 @@ static void translated(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 		translations[phase]++;
 	if (decode && b->insns) {
 		uint8_t bytes[16];
-		size_t n = qemu_plugin_insn_data(qemu_plugin_tb_get_insn(tb, b->insns - 1),
-						 bytes, sizeof(bytes));
 
-		b->ends_indirect = x86_indirect(bytes, n);
 		for (size_t k = 0; k < b->insns; k++) {
 			struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, k);
-			enum flush flush;
+			size_t n = qemu_plugin_insn_data(insn, bytes, sizeof(bytes));
+			enum flush flush = x86_flush(bytes, n);
 
-			n = qemu_plugin_insn_data(insn, bytes, sizeof(bytes));
-			flush = x86_flush(bytes, n);
+			if (k + 1 == b->insns)
+				b->ends_indirect = x86_indirect(bytes, n);
 			b->flushes += flush != FLUSH_NONE;
 			if (x86_rep_string(bytes, n))
 				qemu_plugin_register_vcpu_mem_cb(insn, rep_access, 0, 3, b);

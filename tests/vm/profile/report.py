@@ -144,14 +144,14 @@ def main():
         else:
             i = bisect.bisect_right(addrs, va) - 1
             name = syms[i][1] if i >= 0 else "?"
-        acc[(d, names[p % per])][name] += int(n) * int(runs)
-        xpage[(d, names[p % per])][name] += int(x[0]) if x else 0
-        indirect[(d, names[p % per])][name] += int(x[1]) if len(x) > 1 else 0
-        missed[(d, names[p % per])][name] += int(x[2]) if len(x) > 2 else 0
-        rep[(d, names[p % per])][name] += int(x[3]) if len(x) > 3 else 0
-        tlbmiss[(d, names[p % per])][name] += int(x[4]) if len(x) > 4 else 0
+        key = (d, names[p % per])
+        acc[key][name] += int(n) * int(runs)
+        # The columns after the runs, in the plugin's order; an older
+        # profile has fewer of them.
+        for table, v in zip((xpage, indirect, missed, rep, tlbmiss), x):
+            table[key][name] += int(v)
         if in_driver(name):
-            blocks[(d, names[p % per])] += int(runs)
+            blocks[key] += int(runs)
     print("guest instructions per operation (TCG, vfio_prof and vfio_mig prof)")
     with_tlb = any(any(t.values()) for t in tlbmiss.values())
     print("%-12s %8s %10s %10s %7s %8s %8s %6s %6s %6s %6s %6s %6s %6s %6s %6s %6s"

@@ -125,11 +125,12 @@ static void msix_data_sizes(void)
 	for (k = 0; k < 3; k++) {
 		size_t len = sizeof(struct vfio_irq_set) + sizes[k] * sizeof(__s32);
 		struct vfio_irq_set *set = calloc(1, len);
-		int *fds = (int *)set->data;
 		bool good = true;
+		int *fds;
 
 		if (!set)
 			die("calloc");
+		fds = (int *)set->data;
 		n = sizes[k];
 		for (i = 0; i < n; i++) {
 			fds[i] = eventfd(0, EFD_NONBLOCK);
