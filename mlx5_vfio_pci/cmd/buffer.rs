@@ -47,19 +47,18 @@ use kernel::{
     },
 };
 
-/// Calls `f` on each part of `[offset, offset + len)` of a buffer of `size`
-/// bytes that lies in one page; `EINVAL` if the range exceeds the buffer.
-#[inline]
-fn for_each_part(
-    size: usize,
-    offset: usize,
-    len: usize,
-    f: impl FnMut(PagePart) -> Result,
-) -> Result {
-    page_parts(size, PAGE_SIZE, offset, len)
-        .map_err(Error::from_errno)?
-        .try_for_each(f)
-}
+/// Whether pages whose `struct page`s follow each other follow each other
+/// in memory too, and `kmap_local_page()` of the first reaches them all.
+/// With `SPARSEMEM_VMEMMAP` the `struct page` of pfn `n + 1` is the one
+/// after that of pfn `n`; without `HIGHMEM`, and without
+/// `DEBUG_KMAP_LOCAL_FORCE_MAP` (which maps every page on its own),
+/// `kmap_local_page()` returns the page's address in the linear direct
+/// map.  Elsewhere each page is mapped and copied on its own.
+const LINEAR_PAGES: bool = cfg!(all(
+    CONFIG_SPARSEMEM_VMEMMAP,
+    not(CONFIG_HIGHMEM),
+    not(CONFIG_DEBUG_KMAP_LOCAL_FORCE_MAP)
+));
 
 /// The pages of a [`DataBuffer`], allocated in bulk like upstream's
 /// `mlx5vf_add_pages()`, and kept as the array of `struct page` pointers
@@ -325,57 +324,83 @@ impl DataBuffer {
         Ok(mkey)
     }
 
-    /// Runs `f` on the bytes of part `p`, mapped.
-    fn with_bytes<R>(&self, p: PagePart, f: impl FnOnce(&[u8]) -> R) -> R {
-        // PANIC: `for_each_part` passes only page indices inside the buffer.
-        let page = self.pages.pages[p.page];
+    /// Whether page `i + 1` of the buffer follows page `i` in the kernel's
+    /// direct map, so that the mapping of page `i` reaches into it
+    /// ([`LINEAR_PAGES`]).
+    #[inline]
+    fn adjacent(&self, i: usize) -> bool {
+        let pages = &self.pages.pages;
+        match (pages.get(i), pages.get(i + 1)) {
+            (Some(&a), Some(&b)) => LINEAR_PAGES && b == a.wrapping_add(1),
+            _ => false,
+        }
+    }
+
+    /// Runs `f` on the bytes of span `s` (a part that may run over the
+    /// following pages, all [`Self::adjacent`]), mapped.
+    fn with_span<R>(&self, s: PagePart, f: impl FnOnce(*mut u8) -> R) -> R {
+        // PANIC: `for_each_span` passes only page indices inside the buffer.
+        let page = self.pages.pages[s.page];
         // SAFETY: `page` is an allocated page of ours.
         let base = unsafe { bindings::kmap_local_page(page) }.cast::<u8>();
-        // SAFETY: `kmap_local_page` maps the whole page; `p.at + p.len <= PAGE_SIZE`.  No one
-        // writes the page meanwhile: the CPU only through `&mut self`, the device only
-        // during a SAVE, which owns the buffer until it completes.
-        let r = f(unsafe { core::slice::from_raw_parts(base.add(p.at), p.len) });
+        // SAFETY: `s.at < PAGE_SIZE`, inside the mapping.
+        let r = f(unsafe { base.add(s.at) });
         // SAFETY: Mapped above, in this context, and not used after.
         unsafe { bindings::kunmap_local(base.cast()) };
         r
     }
 
-    /// Runs `f` on the bytes of part `p`, mapped writable.
-    fn with_bytes_mut<R>(&mut self, p: PagePart, f: impl FnOnce(&mut [u8]) -> R) -> R {
-        // PANIC: `for_each_part` passes only page indices inside the buffer.
-        let page = self.pages.pages[p.page];
-        // SAFETY: `page` is an allocated page of ours.
-        let base = unsafe { bindings::kmap_local_page(page) }.cast::<u8>();
-        // SAFETY: As in `with_bytes`; `&mut self` excludes any other CPU access.
-        let r = f(unsafe { core::slice::from_raw_parts_mut(base.add(p.at), p.len) });
-        // SAFETY: Mapped above, in this context, and not used after.
-        unsafe { bindings::kunmap_local(base.cast()) };
-        r
+    /// Calls `f` on each span of `[offset, offset + len)`: the parts of
+    /// the range in single pages, merged where the pages are adjacent in
+    /// memory, so that one user copy moves a run of pages where upstream
+    /// makes one a page.  `EINVAL` if the range exceeds the buffer.
+    #[inline]
+    fn for_each_span(
+        &self,
+        offset: usize,
+        len: usize,
+        f: impl FnMut(PagePart) -> Result,
+    ) -> Result {
+        page_parts(self.size(), PAGE_SIZE, offset, len)
+            .map_err(Error::from_errno)?
+            .spans(|i| self.adjacent(i))
+            .try_for_each(f)
     }
 
     /// Copies `len` bytes at `offset` to user space (the copy loop of
-    /// upstream's `mlx5vf_buf_read()`).
+    /// upstream's `mlx5vf_buf_read()`, a span at a time).
     pub(crate) fn copy_to_user(
         &self,
         offset: usize,
         len: usize,
         writer: &mut UserSliceWriter,
     ) -> Result {
-        for_each_part(self.size(), offset, len, |p| {
-            self.with_bytes(p, |b| writer.write_slice(b))
+        self.for_each_span(offset, len, |s| {
+            self.with_span(s, |p| {
+                // SAFETY: `p` is the span's first byte in the direct map: its `s.len` bytes lie
+                // in the span's pages, which follow each other there (`adjacent`) and are ours.
+                // No one writes them meanwhile: the CPU only through `&mut self`, the device
+                // only during a SAVE, which owns the buffer until it completes.
+                writer.write_slice(unsafe { core::slice::from_raw_parts(p, s.len) })
+            })
         })
     }
 
     /// Copies `len` bytes from user space into the buffer at `offset` (the
-    /// copy of upstream's `mlx5vf_append_page_to_mig_buf()`).
+    /// copy of upstream's `mlx5vf_append_page_to_mig_buf()`, a span at a
+    /// time).
     pub(crate) fn copy_from_user(
         &mut self,
         offset: usize,
         len: usize,
         reader: &mut UserSliceReader,
     ) -> Result {
-        for_each_part(self.size(), offset, len, |p| {
-            self.with_bytes_mut(p, |b| reader.read_slice(b))
+        self.for_each_span(offset, len, |s| {
+            self.with_span(s, |p| {
+                // SAFETY: As in `copy_to_user`; `&mut self` excludes any other access to the
+                // pages, by the CPU or the device.
+                reader.read_slice(unsafe { core::slice::from_raw_parts_mut(p, s.len) })
+            })
         })
     }
 }

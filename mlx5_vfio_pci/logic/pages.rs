@@ -53,6 +53,48 @@ impl Iterator for PageParts {
     }
 }
 
+impl PageParts {
+    /// The parts merged into spans across pages that follow each other in
+    /// memory: `adjacent(i)` says whether page `i + 1` of the buffer
+    /// follows page `i`.  A span is a [`PagePart`] whose `len` may run
+    /// past its first page, over the following ones.
+    #[inline]
+    pub(crate) fn spans<F: FnMut(usize) -> bool>(self, adjacent: F) -> Spans<F> {
+        Spans {
+            parts: self,
+            adjacent,
+        }
+    }
+}
+
+/// An iterator over the spans of a range ([`PageParts::spans`]).
+#[derive(Debug, Clone)]
+pub(crate) struct Spans<F> {
+    parts: PageParts,
+    adjacent: F,
+}
+
+impl<F: FnMut(usize) -> bool> Iterator for Spans<F> {
+    type Item = PagePart;
+
+    #[inline]
+    fn next(&mut self) -> Option<PagePart> {
+        let mut span = self.parts.next()?;
+        // Every part after the first starts at the beginning of a page, so
+        // the next one continues the span when its page follows the one
+        // before it.
+        while self.parts.pos < self.parts.end
+            && (self.adjacent)(self.parts.pos / self.parts.page_size - 1)
+        {
+            let Some(part) = self.parts.next() else {
+                break;
+            };
+            span.len += part.len;
+        }
+        Some(span)
+    }
+}
+
 /// The parts of `[offset, offset + len)` in a buffer of `size` bytes made
 /// of pages of `page_size` bytes; `-EINVAL` if the range exceeds the buffer
 /// (upstream's `mlx5vf_get_migration_page()` returning NULL) or

@@ -51,3 +51,70 @@ fn the_parts_cover_the_range_exactly() {
         }
     }
 }
+
+fn spans(
+    size: usize,
+    offset: usize,
+    len: usize,
+    adjacent: impl Fn(usize) -> bool,
+) -> Vec<(usize, usize, usize, usize)> {
+    page_parts(size, 4096, offset, len)
+        .unwrap()
+        .spans(adjacent)
+        .map(|p| (p.page, p.at, p.len, p.done))
+        .collect()
+}
+
+#[test]
+fn spans_of_pages_apart_are_the_parts() {
+    for (offset, len) in [
+        (0, 1),
+        (4000, 5000),
+        (123, 3 * 4096),
+        (0, 4 * 4096),
+        (4096, 0),
+    ] {
+        assert_eq!(
+            spans(4 * 4096, offset, len, |_| false),
+            parts(4 * 4096, offset, len)
+        );
+    }
+}
+
+#[test]
+fn spans_of_adjacent_pages_are_one() {
+    assert_eq!(spans(4 * 4096, 4000, 5000, |_| true), [(0, 4000, 5000, 0)]);
+    assert_eq!(
+        spans(4 * 4096, 0, 4 * 4096, |_| true),
+        [(0, 0, 4 * 4096, 0)]
+    );
+    assert_eq!(spans(4 * 4096, 100, 16, |_| true), [(0, 100, 16, 0)]);
+}
+
+#[test]
+fn spans_break_where_a_page_does_not_follow() {
+    // Pages 0-1 adjacent, 2 apart, 3-4 adjacent, 5 apart.
+    let adjacent = |i: usize| matches!(i, 0 | 3);
+    assert_eq!(
+        spans(6 * 4096, 10, 6 * 4096 - 20, adjacent),
+        [
+            (0, 10, 2 * 4096 - 10, 0),
+            (2, 0, 4096, 2 * 4096 - 10),
+            (3, 0, 2 * 4096, 3 * 4096 - 10),
+            (5, 0, 4096 - 10, 5 * 4096 - 10),
+        ]
+    );
+}
+
+#[test]
+fn spans_ask_only_about_pages_inside_the_range() {
+    let mut asked = Vec::new();
+    let _: Vec<_> = page_parts(8 * 4096, 4096, 4096 + 5, 2 * 4096)
+        .unwrap()
+        .spans(|i| {
+            asked.push(i);
+            false
+        })
+        .collect();
+    assert_eq!(asked, [1, 2]);
+}
