@@ -194,7 +194,7 @@ def main():
         c, r = acc[("c", ph)], acc[("rs", ph)]
         print("\n%s: functions by difference (instructions per operation)" % ph)
         print("  %-64s %9s %9s %9s" % ("function", "C", "ours", "ours-C"))
-        funcs = sorted(set(c) | set(r), key=lambda n: -abs(r[n] - c[n]))
+        funcs = sorted(set(c) | set(r), key=lambda n: (-abs(r[n] - c[n]), n))
         for n in funcs[:top]:
             cv, rv = c[n] / ops[ph], r[n] / ops[ph]
             print("  %-64s %9.1f %9.1f %+9.1f" % (n[:64], cv, rv, rv - cv))
@@ -203,7 +203,7 @@ def main():
             cx, rx = table[("c", ph)], table[("rs", ph)]
             if any(cx.values()) or any(rx.values()):
                 print("%s: functions by %s (per operation)" % (ph, what))
-                funcs = sorted(set(cx) | set(rx), key=lambda n: -abs(rx[n] - cx[n]))
+                funcs = sorted(set(cx) | set(rx), key=lambda n: (-abs(rx[n] - cx[n]), n))
                 for n in funcs[:max(top // 2, 1)]:
                     cv, rv = cx[n] / ops[ph], rx[n] / ops[ph]
                     if cv or rv:
