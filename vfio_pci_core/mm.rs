@@ -13,43 +13,57 @@ use crate::{
     Driver, //
 };
 use core::marker::PhantomData;
-use kernel::bindings;
+use kernel::{
+    bindings,
+    types::Opaque, //
+};
 
 /// A VMA being set up by `mmap` of the device fd.
+///
+/// The VMA is C's, and changed through this wrapper (`set_bar_mapping`)
+/// and by C while a `&Vma` exists, so it sits in an [`Opaque`]: a `&Vma`
+/// does not promise the compiler that the bytes behind it stay the same.
+/// (Without it, rustc at opt-level 2 dropped the stores of `vm_ops` and
+/// `vm_private_data` as writes through a shared reference, and every BAR
+/// mapping faulted with `SIGBUS`.)
 ///
 /// # Invariants
 ///
 /// Wraps a live `struct vm_area_struct`, with the mmap lock held, for the
 /// duration of the `mmap` callback.
 #[repr(transparent)]
-pub struct Vma(bindings::vm_area_struct);
+pub struct Vma(Opaque<bindings::vm_area_struct>);
 
 impl Vma {
     /// # Safety
     ///
     /// `vma` must be live, under the mmap lock, for the returned lifetime.
     pub(crate) unsafe fn from_raw<'a>(vma: *mut bindings::vm_area_struct) -> &'a Self {
-        // SAFETY: `Vma` is a transparent wrapper; the caller guarantees validity.
+        // SAFETY: `Vma` is a transparent wrapper of an `Opaque` of the same layout; the
+        // caller guarantees validity.
         unsafe { &*vma.cast::<Self>() }
     }
 
     fn as_raw(&self) -> *mut bindings::vm_area_struct {
-        (&raw const self.0).cast_mut()
+        self.0.get()
     }
 
     /// The file position (region index and offset) the mapping starts at.
     pub fn position(&self) -> Position {
+        // SAFETY: Reading a field of a live VMA under the mmap lock.
+        let pgoff = unsafe { (*self.as_raw()).vm_pgoff };
         // CAST: `vm_pgoff` is an `unsigned long`, 64-bit here.
-        Position::from_file_pos((self.0.vm_pgoff as u64) << bindings::PAGE_SHIFT)
+        Position::from_file_pos((pgoff as u64) << bindings::PAGE_SHIFT)
     }
 
     /// Length of the mapping in bytes.
     pub fn size(&self) -> u64 {
+        let vma = self.as_raw();
         // SAFETY: Reading the bounds of a live VMA under the mmap lock.
         let (start, end) = unsafe {
             (
-                self.0.__bindgen_anon_1.__bindgen_anon_1.vm_start,
-                self.0.__bindgen_anon_1.__bindgen_anon_1.vm_end,
+                (*vma).__bindgen_anon_1.__bindgen_anon_1.vm_start,
+                (*vma).__bindgen_anon_1.__bindgen_anon_1.vm_end,
             )
         };
         // CAST: `unsigned long` is 64-bit here.
@@ -59,7 +73,7 @@ impl Vma {
     /// Whether the mapping is shared (`MAP_SHARED`).
     pub fn is_shared(&self) -> bool {
         // SAFETY: Reading the flags of a live VMA under the mmap lock.
-        let flags = unsafe { self.0.__bindgen_anon_2.vm_flags };
+        let flags = unsafe { (*self.as_raw()).__bindgen_anon_2.vm_flags };
         flags & bindings::VM_SHARED != 0
     }
 
@@ -72,7 +86,7 @@ impl Vma {
         unsafe {
             ffi::vfio_rs_vma_set_io_pfnmap(vma);
             (*vma).vm_private_data = (&raw const *dev).cast_mut().cast();
-            (*vma).vm_ops = &FaultOps::<T>::VM_OPS;
+            (*vma).vm_ops = FaultOps::<T>::vm_ops();
         }
     }
 }
@@ -86,6 +100,12 @@ impl<T: Driver> FaultOps<T> {
         // SAFETY: All-zero is a valid `vm_operations_struct` (every callback `None`).
         ..unsafe { core::mem::zeroed() }
     };
+
+    /// [`Self::VM_OPS`] in static memory, for as long as any VMA may use
+    /// it.
+    const fn vm_ops() -> &'static bindings::vm_operations_struct {
+        &Self::VM_OPS
+    }
 
     extern "C" fn fault(vmf: *mut bindings::vm_fault) -> bindings::vm_fault_t {
         // SAFETY: The MM passes a live fault descriptor of one of our VMAs, whose
