@@ -51,8 +51,9 @@
 # ("B", the levels of --pad, 3 if none is given), in the same alternating
 # order; with the same code on both sides, any ratio away from 1.0 beyond
 # the spread is the layout's doing.  The padding applies to vfio_bench's
-# part only (the migration part loads its modules itself); --aa implies
-# --no-mig.  The control found the layout alone worth up to 5-7% on some
+# part only (the migration part loads its modules itself): with --aa the
+# migration figures, unless --no-mig, compare the same modules at the
+# same addresses, and what moves them is the host.  The control found the layout alone worth up to 5-7% on some
 # figures, and not the same in two boots: one boot's ratios cannot resolve
 # a few percent.  --boots N boots N times and adds a table over the boots
 # (tests/vm/bench_report.py): the geometric means of the boots' ratios and
@@ -103,7 +104,7 @@ while [ $# -gt 0 ]; do
 	--opens) opens=${2:?}; shift 2 ;;
 	--no-mig) tests='^vfio_bench'; shift ;;
 	--pad) pad=${2:?}; shift 2 ;;
-	--aa) aa=1; tests='^vfio_bench'; shift ;;
+	--aa) aa=1; shift ;;
 	--boots) boots=${2:?}; shift 2 ;;
 	--raw) raw=1; shift ;;
 	--icount) icount=1; shift ;;

@@ -22,6 +22,14 @@
  *             (getrusage of this single-threaded process), i.e. how often a
  *             toggle sleeps
  *   irq_loop  loopback trigger (SET_IRQS DATA_NONE) to eventfd read
+ *   irq_dev   the device raises the interrupt, to eventfd read: a store
+ *             through the mmap of BAR0 (igb: EIMS and EICS, MSI-X vector
+ *             0; edu: its raise register, MSI), the driver's interrupt
+ *             handler signals the eventfd, the read returns; the driver
+ *             is not called for the store (igb and edu only); the
+ *             interrupt is steered to CPU 0 and the benchmark runs there,
+ *             so that its delivery does not depend on where the kernel
+ *             placed it
  *
  * Usage: vfio_bench BDF [iterations [opens]]
  *   iterations  runs of each access figure (default, or "-": 2000; a
@@ -32,7 +40,9 @@
  * Output: "BENCH <name> <median_ns> <p90_ns> <iterations> <p10_ns> <min_ns>"
  * per line; "BENCH <name> <count>" for open_csw and msix_on_off_csw.
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
@@ -41,6 +51,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -129,6 +140,125 @@ static __u64 region(__u32 index)
 	if (ioctl(device, VFIO_DEVICE_GET_REGION_INFO, &r))
 		die("GET_REGION_INFO");
 	return r.offset;
+}
+
+/* How the device is made to raise its first interrupt vector. */
+struct raiser {
+	__u32 vendor_device;	/* PCI_VENDOR_ID | PCI_DEVICE_ID << 16 */
+	__u32 index;		/* VFIO_PCI_MSIX_IRQ_INDEX or _MSI_ */
+	__u32 setup[2][2];	/* stores (register, value) once, before */
+	__u32 raise[2][2];	/* stores that raise vector 0 */
+	__u32 ack[2];		/* store after each interrupt, untimed */
+};
+
+static const struct raiser raisers[] = {
+	{	/* QEMU's igb (82576): GPIE.MSIX_MODE, EIAC bit 0 auto-clears
+		 * the cause; EIMS unmasks vector 0, EICS sets its cause. */
+		0x10c98086, VFIO_PCI_MSIX_IRQ_INDEX,
+		{ { 0x1514, 0x10 }, { 0x152c, 1 } },
+		{ { 0x1524, 1 }, { 0x1520, 1 } },
+		{ 0, 0 },
+	},
+	{	/* QEMU's edu: 0x60 raises (MSI when enabled), 0x64 acks. */
+		0x11e81234, VFIO_PCI_MSI_IRQ_INDEX,
+		{ { 0, 0 }, { 0, 0 } },
+		{ { 0x60, 1 }, { 0, 0 } },
+		{ 0x64, 1 },
+	},
+};
+
+static void store(volatile __u32 *regs, const __u32 *reg_val)
+{
+	if (reg_val[0] || reg_val[1])
+		regs[reg_val[0] / 4] = reg_val[1];
+}
+
+/*
+ * irq_dev: @efd is the eventfd of vector 0 of @index, enabled.  The
+ * stores go through an mmap of BAR0, so that the driver runs only for
+ * the interrupt.
+ */
+/*
+ * Steers the interrupt of vector 0 of @bdf (named "vfio-msix[0](BDF)" or
+ * "vfio-msi[0](BDF)" in /proc/interrupts, by both drivers) to CPU 0, and
+ * moves the caller there.
+ */
+static void pin_irq(const char *bdf, __u32 index)
+{
+	char name[64], line[1024], path[64];
+	cpu_set_t cpus;
+	FILE *f;
+	int irq = -1;
+
+	snprintf(name, sizeof(name), "%s[0](%s)",
+		 index == VFIO_PCI_MSIX_IRQ_INDEX ? "vfio-msix" : "vfio-msi", bdf);
+	f = fopen("/proc/interrupts", "r");
+	if (!f)
+		die("/proc/interrupts");
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, name))
+			irq = atoi(line);
+	fclose(f);
+	if (irq < 0) {
+		errno = ENOENT;
+		die(name);
+	}
+	snprintf(path, sizeof(path), "/proc/irq/%d/smp_affinity_list", irq);
+	f = fopen(path, "w");
+	if (!f || fputs("0\n", f) < 0 || fclose(f))
+		die(path);
+	CPU_ZERO(&cpus);
+	CPU_SET(0, &cpus);
+	if (sched_setaffinity(0, sizeof(cpus), &cpus))
+		die("sched_setaffinity");
+}
+
+static void bench_irq_dev(const char *bdf, __u32 index, int efd, __u64 *t, int n)
+{
+	struct vfio_region_info r = { .argsz = sizeof(r), .index = VFIO_PCI_BAR0_REGION_INDEX };
+	const struct raiser *ra = NULL;
+	volatile __u32 *regs;
+	__u16 command;
+	__u32 id;
+	__u64 v, t0;
+	unsigned int k;
+	int i;
+
+	if (pread(device, &id, 4, cfg + PCI_VENDOR_ID) != 4)
+		die("config read");
+	for (k = 0; k < sizeof(raisers) / sizeof(raisers[0]); k++)
+		if (raisers[k].vendor_device == id && raisers[k].index == index)
+			ra = &raisers[k];
+	if (!ra)
+		return;
+	pin_irq(bdf, index);
+	if (ioctl(device, VFIO_DEVICE_GET_REGION_INFO, &r) ||
+	    !(r.flags & VFIO_REGION_INFO_FLAG_MMAP))
+		die("BAR0 region info");
+	regs = mmap(NULL, r.size, PROT_READ | PROT_WRITE, MAP_SHARED, device, r.offset);
+	if (regs == MAP_FAILED)
+		die("BAR0 mmap");
+	/* The device must decode memory and master its MSI writes. */
+	if (pread(device, &command, 2, cfg + PCI_COMMAND) != 2)
+		die("config read");
+	command |= PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+	if (pwrite(device, &command, 2, cfg + PCI_COMMAND) != 2)
+		die("config write");
+	store(regs, ra->setup[0]);
+	store(regs, ra->setup[1]);
+	/* One untimed round: the first store faults the BAR's page in. */
+	for (i = -1; i < n; i++) {
+		t0 = now_ns();
+		store(regs, ra->raise[0]);
+		store(regs, ra->raise[1]);
+		if (read(efd, &v, 8) != 8)
+			die("device interrupt");
+		if (i >= 0)
+			t[i] = now_ns() - t0;
+		store(regs, ra->ack);
+	}
+	report("irq_dev", t, n);
+	munmap((void *)regs, r.size);
 }
 
 static int set_irqs(__u32 index, __u32 flags, __u32 count, int fd)
@@ -249,6 +379,7 @@ int main(int argc, char **argv)
 		t[i] = now_ns() - t0;
 	}
 	report("irq_loop", t, n);
+	bench_irq_dev(argv[1], index, efd, t, n);
 	set_irqs(index, VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_DATA_NONE, 0, -1);
 	close(device);
 	return 0;
