@@ -53,8 +53,9 @@
 # the spread is the layout's doing.  The padding applies to vfio_bench's
 # part only (the migration part loads its modules itself): with --aa the
 # migration figures, unless --no-mig, compare the same modules at the
-# same addresses, and what moves them is the host.  The control found the layout alone worth up to 5-7% on some
-# figures, and not the same in two boots: one boot's ratios cannot resolve
+# same addresses, and what moves them is the host.  The control found the
+# layout alone worth up to 5-7% on some figures, and not the same in two
+# boots: one boot's ratios cannot resolve
 # a few percent.  --boots N boots N times and adds a table over the boots
 # (tests/vm/bench_report.py): the geometric means of the boots' ratios and
 # the ratios of all their rounds pooled.
